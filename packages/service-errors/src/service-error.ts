@@ -1,0 +1,289 @@
+import { ServiceErrorCode, isRetryableByDefault } from './error-code';
+import { ERROR_TO_GRPC_STATUS, GRPC_STATUS_TO_ERROR, type GrpcStatus, grpcStatusName } from './grpc-status';
+import { ERROR_TO_HTTP_STATUS, httpStatusToError, parseRetryAfter } from './http-status';
+
+/**
+ * Marks ServiceError instances. `Symbol.for` makes the brand the same in every copy of this
+ * package (ESM and CJS builds loaded together, two versions in one tree), so `instanceof` and
+ * `isServiceError` hold across copies where a plain prototype check would not.
+ */
+const BRAND: unique symbol = Symbol.for('@clone/service-errors.ServiceError') as never;
+
+/** Options of a {@link ServiceError} beyond its code, message and service. */
+export interface ServiceErrorOptions {
+  /** Whether a retry may succeed; defaults by code (SERVICE_UNAVAILABLE, TIMEOUT, RATE_LIMIT_EXCEEDED). */
+  retryable?: boolean | undefined;
+  /** Structured context; serialised by `toJSON()`, so keep it JSON-friendly. */
+  metadata?: Record<string, unknown> | undefined;
+  /** The error that caused this one, kept as the standard `Error.cause`. */
+  cause?: unknown;
+  /** The gRPC status this error maps to; defaults by code. */
+  grpcStatus?: number | undefined;
+  /** The HTTP status this error maps to; defaults by code. */
+  httpStatus?: number | undefined;
+  /** Server pushback: how long the caller should wait before retrying, in ms. */
+  retryAfterMs?: number | undefined;
+  /** How many attempts were made before this error was final (set by RetryPolicy). */
+  attempts?: number | undefined;
+}
+
+/** The JSON shape of a ServiceError: safe to log or send, never carries a stack. */
+export interface ServiceErrorJSON {
+  name: 'ServiceError';
+  code: ServiceErrorCode;
+  message: string;
+  service?: string;
+  retryable: boolean;
+  grpcStatus: number;
+  httpStatus: number;
+  metadata?: Record<string, unknown>;
+  retryAfterMs?: number;
+  attempts?: number;
+  timestamp: string;
+  cause?: { name: string; message: string; code?: string | number };
+}
+
+/**
+ * The one error type every @clone package throws: a code, a message, the service it concerns,
+ * whether a retry may help, and the original error as `cause`.
+ */
+export class ServiceError extends Error {
+  declare readonly [BRAND]: true;
+  override readonly name = 'ServiceError';
+  readonly code: ServiceErrorCode;
+  readonly service: string | undefined;
+  readonly retryable: boolean;
+  readonly metadata: Record<string, unknown> | undefined;
+  readonly grpcStatus: number;
+  readonly httpStatus: number;
+  readonly retryAfterMs: number | undefined;
+  readonly attempts: number | undefined;
+  readonly timestamp: Date;
+
+  constructor(code: ServiceErrorCode, message: string, service?: string, options: ServiceErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    Object.defineProperty(this, BRAND, { value: true });
+    this.code = code;
+    this.service = service;
+    this.retryable = options.retryable ?? isRetryableByDefault(code);
+    this.metadata = options.metadata;
+    this.grpcStatus = options.grpcStatus ?? ERROR_TO_GRPC_STATUS[code] ?? 13;
+    this.httpStatus = options.httpStatus ?? ERROR_TO_HTTP_STATUS[code] ?? 500;
+    this.retryAfterMs = options.retryAfterMs;
+    this.attempts = options.attempts;
+    this.timestamp = new Date();
+  }
+
+  /** `instanceof ServiceError` holds for instances from any copy of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses keep ordinary prototype semantics; only the base class uses the brand.
+    if (this !== ServiceError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return isServiceError(value);
+  }
+
+  /**
+   * Turns anything thrown into a ServiceError: grpc-js status errors (see
+   * {@link GRPC_STATUS_TO_ERROR}), Node socket errors, AbortError and TimeoutError, HTTP
+   * responses and HTTP client errors, strings and other values. A ServiceError is returned
+   * as is (with `service` filled in when it had none).
+   */
+  static from(error: unknown, service?: string): ServiceError {
+    return normalize(error, service);
+  }
+
+  /** A ServiceError for an HTTP status, with `Retry-After` honoured as pushback. */
+  static fromHttpStatus(
+    status: number,
+    message?: string,
+    service?: string,
+    options: { retryAfter?: string | number | undefined; cause?: unknown } = {},
+  ): ServiceError {
+    const mapping = httpStatusToError(status);
+    return new ServiceError(mapping.code, message ?? `HTTP ${status}`, service, {
+      retryable: mapping.retryable,
+      httpStatus: status,
+      retryAfterMs: parseRetryAfter(options.retryAfter),
+      cause: options.cause,
+      metadata: { httpStatus: status },
+    });
+  }
+
+  /** A ServiceError for a gRPC status number, as `from()` maps a grpc-js status error. */
+  static fromGrpcStatus(
+    status: number,
+    message?: string,
+    service?: string,
+    options: { retryAfterMs?: number | undefined; cause?: unknown } = {},
+  ): ServiceError {
+    const mapping = GRPC_STATUS_TO_ERROR[status] ?? GRPC_STATUS_TO_ERROR[2]!;
+    return new ServiceError(mapping.code, message ?? `gRPC ${grpcStatusName(status) ?? status}`, service, {
+      retryable: mapping.retryable,
+      grpcStatus: status,
+      retryAfterMs: options.retryAfterMs,
+      cause: options.cause,
+      metadata: { grpcStatus: grpcStatusName(status) ?? status },
+    });
+  }
+
+  /** JSON without the stack: safe to log or return to a caller. */
+  toJSON(): ServiceErrorJSON {
+    const json: ServiceErrorJSON = {
+      name: 'ServiceError',
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      grpcStatus: this.grpcStatus,
+      httpStatus: this.httpStatus,
+      timestamp: this.timestamp.toISOString(),
+    };
+    if (this.service !== undefined) json.service = this.service;
+    if (this.metadata !== undefined) json.metadata = this.metadata;
+    if (this.retryAfterMs !== undefined) json.retryAfterMs = this.retryAfterMs;
+    if (this.attempts !== undefined) json.attempts = this.attempts;
+    const cause = this.cause;
+    if (cause instanceof Error) {
+      const code = (cause as { code?: unknown }).code;
+      json.cause = { name: cause.name, message: cause.message };
+      if (typeof code === 'string' || typeof code === 'number') json.cause.code = code;
+    } else if (cause !== undefined) {
+      json.cause = { name: typeof cause, message: describe(cause) };
+    }
+    return json;
+  }
+}
+
+/** Whether `value` is a ServiceError from any copy of this package; optionally with `code`. */
+export function isServiceError(value: unknown, code?: ServiceErrorCode): value is ServiceError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { [BRAND]?: unknown })[BRAND] === true &&
+    (code === undefined || (value as ServiceError).code === code)
+  );
+}
+
+/** The gRPC status a server should answer with for any thrown value. */
+export function toGrpcStatus(error: unknown): { code: GrpcStatus; details: string } {
+  const e = normalize(error);
+  return { code: e.grpcStatus as GrpcStatus, details: e.message };
+}
+
+const SOCKET_ERRORS: Readonly<Record<string, { code: ServiceErrorCode; retryable: boolean }>> = {
+  ECONNREFUSED: { code: ServiceErrorCode.SERVICE_UNAVAILABLE, retryable: true },
+  ECONNRESET: { code: ServiceErrorCode.SERVICE_UNAVAILABLE, retryable: true },
+  ECONNABORTED: { code: ServiceErrorCode.SERVICE_UNAVAILABLE, retryable: true },
+  EPIPE: { code: ServiceErrorCode.SERVICE_UNAVAILABLE, retryable: true },
+  EHOSTUNREACH: { code: ServiceErrorCode.SERVICE_UNAVAILABLE, retryable: true },
+  ENETUNREACH: { code: ServiceErrorCode.SERVICE_UNAVAILABLE, retryable: true },
+  EAI_AGAIN: { code: ServiceErrorCode.SERVICE_UNAVAILABLE, retryable: true },
+  // A name that does not resolve will not resolve on the next attempt either.
+  ENOTFOUND: { code: ServiceErrorCode.SERVICE_UNAVAILABLE, retryable: false },
+  ETIMEDOUT: { code: ServiceErrorCode.TIMEOUT, retryable: true },
+  ESOCKETTIMEDOUT: { code: ServiceErrorCode.TIMEOUT, retryable: true },
+  UND_ERR_CONNECT_TIMEOUT: { code: ServiceErrorCode.TIMEOUT, retryable: true },
+  UND_ERR_SOCKET: { code: ServiceErrorCode.SERVICE_UNAVAILABLE, retryable: true },
+};
+
+function normalize(error: unknown, service?: string): ServiceError {
+  if (isServiceError(error)) {
+    if (service === undefined || error.service !== undefined) return error;
+    return new ServiceError(error.code, error.message, service, {
+      retryable: error.retryable,
+      metadata: error.metadata,
+      cause: error.cause,
+      grpcStatus: error.grpcStatus,
+      httpStatus: error.httpStatus,
+      retryAfterMs: error.retryAfterMs,
+      attempts: error.attempts,
+    });
+  }
+  if (typeof error === 'string') {
+    return new ServiceError(ServiceErrorCode.INTERNAL_ERROR, error, service, { retryable: false });
+  }
+  if (typeof error !== 'object' || error === null) {
+    return new ServiceError(ServiceErrorCode.INTERNAL_ERROR, `Non-error thrown: ${describe(error)}`, service, {
+      retryable: false,
+      cause: error,
+    });
+  }
+  const e = error as Record<string, any>;
+  const message = typeof e.message === 'string' && e.message !== '' ? e.message : undefined;
+
+  // AbortSignal.timeout() rejects with TimeoutError; a plain abort with AbortError.
+  if (e.name === 'TimeoutError') {
+    return new ServiceError(ServiceErrorCode.TIMEOUT, message ?? 'Operation timed out', service, { cause: error });
+  }
+  if (e.name === 'AbortError' || e.code === 'ABORT_ERR') {
+    const reason = e.cause;
+    if (isServiceError(reason)) return normalize(reason, service);
+    return new ServiceError(ServiceErrorCode.CANCELLED, message ?? 'Operation was aborted', service, {
+      cause: error,
+    });
+  }
+  // grpc-js ServiceError: numeric status in `code`, plus `details` and `metadata`.
+  if (typeof e.code === 'number' && Number.isInteger(e.code) && e.code >= 0 && e.code <= 16 && ('details' in e || 'metadata' in e)) {
+    return ServiceError.fromGrpcStatus(e.code, typeof e.details === 'string' && e.details !== '' ? e.details : message, service, {
+      retryAfterMs: grpcPushback(e.metadata),
+      cause: error,
+    });
+  }
+  if (typeof e.code === 'string' && e.code in SOCKET_ERRORS) {
+    const mapping = SOCKET_ERRORS[e.code]!;
+    return new ServiceError(mapping.code, message ?? e.code, service, {
+      retryable: mapping.retryable,
+      cause: error,
+      metadata: { errno: e.code },
+    });
+  }
+  // fetch Response, axios/got errors (`response.status`), or `status`/`statusCode` on the error.
+  const response = typeof e.response === 'object' && e.response !== null ? e.response : e;
+  const status = typeof response.status === 'number' ? response.status : response.statusCode;
+  if (typeof status === 'number' && status >= 400 && status <= 599) {
+    return ServiceError.fromHttpStatus(status, message ?? response.statusText ?? `HTTP ${status}`, service, {
+      retryAfter: headerValue(response.headers, 'retry-after'),
+      cause: error,
+    });
+  }
+  // An error that wraps a socket error as its cause (undici's "fetch failed").
+  if (e.cause !== undefined && e.cause !== error && typeof e.cause === 'object' && e.cause !== null) {
+    const inner = normalize(e.cause, service);
+    if (inner.code !== ServiceErrorCode.INTERNAL_ERROR) {
+      return new ServiceError(inner.code, message ?? inner.message, service, {
+        retryable: inner.retryable,
+        metadata: inner.metadata,
+        cause: error,
+      });
+    }
+  }
+  return new ServiceError(ServiceErrorCode.INTERNAL_ERROR, message ?? describe(error), service, {
+    retryable: false,
+    cause: error,
+  });
+}
+
+function grpcPushback(metadata: unknown): number | undefined {
+  const get = (metadata as { get?: (key: string) => unknown[] } | undefined)?.get;
+  if (typeof get !== 'function') return undefined;
+  const values = get.call(metadata, 'grpc-retry-pushback-ms');
+  const first = Array.isArray(values) ? values[0] : undefined;
+  const ms = typeof first === 'string' ? Number(first) : Number.NaN;
+  // The gRPC spec: a negative or unparseable pushback means "do not retry"; we leave that
+  // decision to the policy by reporting no pushback, and never invent one.
+  return Number.isInteger(ms) && ms >= 0 ? ms : undefined;
+}
+
+function headerValue(headers: unknown, name: string): string | undefined {
+  if (headers === undefined || headers === null || typeof headers !== 'object') return undefined;
+  const h = headers as { get?: (n: string) => unknown } & Record<string, unknown>;
+  const value = typeof h.get === 'function' ? h.get(name) : (h[name] ?? h[name.toLowerCase()]);
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

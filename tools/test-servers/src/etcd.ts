@@ -1,0 +1,90 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { track } from './children';
+import { freePort, waitFor } from './ports';
+
+/** A private etcd on a random loopback port with a temporary data directory. */
+export interface EtcdServer {
+  /** `http://127.0.0.1:PORT`, for the etcd3 client's `hosts`. */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** Kills the server (SIGKILL by default) but keeps its data and ports: an outage. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same port and data directory after `kill()`. */
+  start(): Promise<void>;
+  /** Stops the server and removes its data directory. */
+  stop(): Promise<void>;
+}
+
+/** Starts etcd (Debian's `etcd-server`, v3 API) and resolves once `/health` answers. */
+export async function startEtcd(): Promise<EtcdServer> {
+  try {
+    execFileSync('etcd', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('etcd is not installed: run `pnpm servers` (installs the Debian package etcd-server)');
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'clone-etcd-'));
+  const [port, peerPort] = [await freePort(), await freePort()];
+  const endpoint = `http://127.0.0.1:${port}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  let child: ChildProcess | undefined;
+  let output = '';
+
+  const start = async (): Promise<void> => {
+    output = '';
+    child = spawn(
+      'etcd',
+      [
+        '--name=test',
+        `--data-dir=${dataDir}`,
+        `--listen-client-urls=${endpoint}`,
+        `--advertise-client-urls=${endpoint}`,
+        `--listen-peer-urls=${peer}`,
+        `--initial-advertise-peer-urls=${peer}`,
+        `--initial-cluster=test=${peer}`,
+        '--log-level=error',
+        '--logger=zap',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+    });
+    track(child);
+    const started = child;
+    await waitFor(
+      async () => {
+        if (started.exitCode !== null) throw new Error(`etcd exited with ${started.exitCode}: ${output}`);
+        const res = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(500) });
+        return res.ok && ((await res.json()) as { health?: string }).health === 'true';
+      },
+      15_000,
+      `etcd on ${endpoint}`,
+    );
+  };
+
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+    const running = child;
+    child = undefined;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = new Promise((r) => running.once('exit', r));
+    running.kill(signal);
+    await exited;
+  };
+
+  await start();
+  return {
+    endpoint,
+    port,
+    dataDir,
+    kill,
+    start,
+    async stop() {
+      await kill('SIGTERM');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
