@@ -1,0 +1,50 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { listSamples, samplesDir, wrapSample } from '../scripts/samples';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..');
+const outDir = join(samplesDir, '.generated');
+const samples = listSamples();
+const env = { ...process.env, JWT_SECRET: 'docs-sample-secret-0123456789-abcdefghijklmnop' };
+
+/**
+ * Seed 000's samples, verbatim, from sources: strict tsc over the wrapped programs, then each
+ * program runs in its own process and must exit 0 by itself (a handle left open fails it).
+ * scripts/check-packages.ts does the same against the packed packages as ESM and CommonJS.
+ */
+describe('seed samples (from sources)', () => {
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  for (const sample of samples) {
+    writeFileSync(join(outDir, `${sample.slug}.run.ts`), wrapSample(sample, `../${sample.slug}.prelude.ts`));
+  }
+  writeFileSync(
+    join(outDir, 'tsconfig.json'),
+    JSON.stringify({
+      extends: '../../../tsconfig.base.json',
+      compilerOptions: { noEmit: true, allowImportingTsExtensions: true },
+      include: ['*.ts', '../*.prelude.ts'],
+    }),
+  );
+
+  it('type-check under strict tsc', async () => {
+    const tsc = join(root, 'node_modules', '.bin', 'tsc');
+    const result = await run(tsc, ['-p', join(outDir, 'tsconfig.json')], { cwd: root }).catch((e) => e);
+    expect(`${result.stdout ?? ''}${result.stderr ?? ''}`).toBe('');
+  });
+
+  for (const sample of samples) {
+    it(`${sample.slug} runs and exits by itself`, async () => {
+      const { stdout } = await run(
+        process.execPath,
+        ['--import', 'tsx', '--conditions=@clone/source', join(outDir, `${sample.slug}.run.ts`)],
+        { cwd: root, env, timeout: 90_000 },
+      );
+      expect(stdout).toContain('sample finished');
+    });
+  }
+});
