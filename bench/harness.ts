@@ -48,14 +48,16 @@ export async function measure(fn: () => unknown, options: MeasureOptions = {}): 
   }
   const opsPerSample = options.opsPerSample ?? Math.max(1, ops);
   const perOp: number[] = [];
-  for (let s = 0; s < (options.samples ?? 60); s++) perOp.push((await runBatch(fn, opsPerSample, isAsync)) / opsPerSample);
+  for (let s = 0; s < (options.samples ?? 60); s++)
+    perOp.push((await runBatch(fn, opsPerSample, isAsync)) / opsPerSample);
   return summarize(perOp, opsPerSample);
 }
 
 /** Median and p99 of raw per-operation timings (ns), e.g. latencies collected by hand. */
 export function summarize(perOpNs: number[], opsPerSample = 1): Sample {
   const sorted = [...perOpNs].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+  const at = (q: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
   return { medianNs: at(0.5), p99Ns: at(0.99), samples: sorted.length, opsPerSample };
 }
 

@@ -29,7 +29,9 @@ async function check(name: string, fn: () => Promise<unknown>): Promise<boolean>
   } catch (error) {
     failed++;
     const e = error as { stdout?: string; stderr?: string; message?: string };
-    process.stdout.write(`  ✗ ${name}\n${[e.message, e.stdout, e.stderr].filter(Boolean).join('\n').slice(0, 6000)}\n`);
+    process.stdout.write(
+      `  ✗ ${name}\n${[e.message, e.stdout, e.stderr].filter(Boolean).join('\n').slice(0, 6000)}\n`,
+    );
     return false;
   }
 }
@@ -48,7 +50,9 @@ for (const pkg of packages) {
   await check(`${pkg}: attw --pack (node16, bundler)`, () =>
     exec(bin('attw'), ['--pack', '.', '--profile', 'node16', '--format', 'table-flipped'], { cwd: dir }),
   );
-  await check(`${pkg}: pnpm pack`, () => exec('pnpm', ['pack', '--pack-destination', tarballs], { cwd: dir }));
+  await check(`${pkg}: pnpm pack`, () =>
+    exec('pnpm', ['pack', '--pack-destination', tarballs], { cwd: dir }),
+  );
 }
 
 process.stdout.write('seed samples against the packed packages\n');
@@ -76,9 +80,15 @@ if (installed) {
   for (const sample of samples) {
     for (const ext of ['mts', 'cts'] as const) {
       const out = ext === 'mts' ? 'mjs' : 'cjs';
-      writeFileSync(join(consumer, `${sample.slug}.${ext}`), wrapSample(sample, `./${sample.slug}.prelude.${out}`));
+      writeFileSync(
+        join(consumer, `${sample.slug}.${ext}`),
+        wrapSample(sample, `./${sample.slug}.prelude.${out}`),
+      );
       if (sample.prelude !== undefined) {
-        copyFileSync(join(samplesDir, `${sample.slug}.prelude.ts`), join(consumer, `${sample.slug}.prelude.${ext}`));
+        copyFileSync(
+          join(samplesDir, `${sample.slug}.prelude.ts`),
+          join(consumer, `${sample.slug}.prelude.${ext}`),
+        );
       }
     }
   }

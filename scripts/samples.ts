@@ -29,7 +29,11 @@ export function listSamples(dir = samplesDir): Sample[] {
       } catch {
         prelude = undefined;
       }
-      const provides = /\/\/\s*provides:\s*(.*)/.exec(prelude ?? '')?.[1]?.split(/[\s,]+/).filter(Boolean) ?? [];
+      const provides =
+        /\/\/\s*provides:\s*(.*)/
+          .exec(prelude ?? '')?.[1]
+          ?.split(/[\s,]+/)
+          .filter(Boolean) ?? [];
       return { slug, source, prelude, provides };
     });
 }
@@ -62,6 +66,18 @@ export function wrapSample(sample: Sample, preludeSpecifier: string): string {
   if (sample.prelude !== undefined) {
     lines.push('    await (__ctx as { teardown?: () => Promise<void> | void }).teardown?.();');
   }
-  lines.push('  }', '}', '', 'main().then(', "  () => process.stdout.write('\\nsample finished\\n'),", '  (error: unknown) => {', '    process.stderr.write(`sample failed: ${String((error as Error)?.stack ?? error)}\\n`);', '    process.exitCode = 1;', '  },', ');', '');
+  lines.push(
+    '  }',
+    '}',
+    '',
+    'main().then(',
+    "  () => process.stdout.write('\\nsample finished\\n'),",
+    '  (error: unknown) => {',
+    "    process.stderr.write('sample failed: ' + String((error as Error)?.stack ?? error) + '\\n');",
+    '    process.exitCode = 1;',
+    '  },',
+    ');',
+    '',
+  );
   return lines.join('\n');
 }

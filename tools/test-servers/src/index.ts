@@ -1,3 +1,3 @@
-export { freePort, waitFor } from './ports';
 export { type EtcdServer, startEtcd } from './etcd';
+export { freePort, waitFor } from './ports';
 export { type PostgresServer, startPostgres } from './postgres';

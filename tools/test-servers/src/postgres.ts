@@ -26,7 +26,9 @@ function postgresBin(): string {
         .sort((a, b) => Number(b) - Number(a))
     : [];
   if (versions.length === 0) {
-    throw new Error('PostgreSQL is not installed: run `pnpm servers` (installs the Debian package postgresql)');
+    throw new Error(
+      'PostgreSQL is not installed: run `pnpm servers` (installs the Debian package postgresql)',
+    );
   }
   return join(root, versions[0]!, 'bin');
 }
@@ -78,7 +80,11 @@ export async function startPostgres(options: { fsync?: boolean } = {}): Promise<
   };
   const unhook = atExit(stopSync);
   const connectionString = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  await waitFor(async () => existsSync(join(dataDir, 'postmaster.pid')), 10_000, `PostgreSQL on port ${port}`);
+  await waitFor(
+    async () => existsSync(join(dataDir, 'postmaster.pid')),
+    10_000,
+    `PostgreSQL on port ${port}`,
+  );
   return {
     connectionString,
     host: '127.0.0.1',

@@ -1,5 +1,5 @@
-import { Client } from 'pg';
 import { Etcd3 } from 'etcd3';
+import { Client } from 'pg';
 import { describe, expect, it } from 'vitest';
 import { startEtcd, startPostgres } from './index';
 
