@@ -70,7 +70,10 @@ export const ERROR_TO_HTTP_STATUS: Readonly<Record<ServiceErrorCode, number>> = 
  * Parses an HTTP `Retry-After` value (delta-seconds or an HTTP date) into milliseconds from
  * `now`. Returns undefined for anything unparseable, so a bad header never blocks a retry.
  */
-export function parseRetryAfter(value: string | number | undefined | null, now = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | number | undefined | null,
+  now = Date.now(),
+): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
   const trimmed = value.trim();

@@ -1,21 +1,67 @@
-export { ServiceErrorCode, isRetryableByDefault, isServiceErrorCode } from './error-code';
+export { type BackoffOptions, backoffCeiling, backoffDelay, type Jitter } from './backoff';
 export {
-  GrpcStatus,
-  type GrpcStatusName,
-  type GrpcStatusMapping,
-  GRPC_STATUS_TO_ERROR,
+  Bulkhead,
+  type BulkheadEvents,
+  type BulkheadOptions,
+  type BulkheadStats,
+  bulkheadOptionsSchema,
+} from './bulkhead';
+export {
+  CircuitBreaker,
+  type CircuitBreakerEvents,
+  type CircuitBreakerOptions,
+  type CircuitBreakerSnapshot,
+  type CircuitBreakerStats,
+  CircuitState,
+  circuitBreakerOptionsSchema,
+  isCircuitFailure,
+} from './circuit-breaker';
+export { type Clock, systemClock, type TimerHandle } from './clock';
+export { ComposedPolicy, compose, type PolicySet, type SubstituteOf } from './compose';
+export { Emitter, type Listener, type Unsubscribe } from './emitter';
+export { circuitBreakerOptionsFromEnv, type Env, retryOptionsFromEnv } from './env-options';
+export { isRetryableByDefault, isServiceErrorCode, ServiceErrorCode } from './error-code';
+export { Fallback, type FallbackEvents, type FallbackOptions } from './fallback';
+export {
   ERROR_TO_GRPC_STATUS,
+  GRPC_STATUS_TO_ERROR,
+  GrpcStatus,
+  type GrpcStatusMapping,
+  type GrpcStatusName,
   grpcStatusName,
 } from './grpc-status';
-export { ERROR_TO_HTTP_STATUS, type HttpStatusMapping, httpStatusToError, parseRetryAfter } from './http-status';
 export {
+  ERROR_TO_HTTP_STATUS,
+  type HttpStatusMapping,
+  httpStatusToError,
+  parseRetryAfter,
+} from './http-status';
+export { type Logger, noopLogger } from './logger';
+export {
+  abortError,
+  ChildContext,
+  type ExecuteContext,
+  NEVER_ABORTED,
+  type Operation,
+  type Policy,
+  ROOT_CONTEXT,
+  rootContext,
+} from './policy';
+export {
+  type GiveUpReason,
+  type RetryableError,
+  type RetryDecision,
+  type RetryEvents,
+  type RetryOptions,
+  RetryPolicy,
+  retryOptionsSchema,
+} from './retry-policy';
+export {
+  isServiceError,
   ServiceError,
   type ServiceErrorJSON,
   type ServiceErrorOptions,
-  isServiceError,
   toGrpcStatus,
 } from './service-error';
-export { parseOptions, formatValue, intAtLeast, numberAtLeast, nonEmptyString } from './validation';
-export { type Clock, type TimerHandle, systemClock } from './clock';
-export { type Logger, noopLogger } from './logger';
-export { Emitter, type Listener, type Unsubscribe } from './emitter';
+export { Timeout, type TimeoutEvents, type TimeoutOptions, timeoutOptionsSchema } from './timeout';
+export { formatValue, intAtLeast, nonEmptyString, numberAtLeast, parseOptions } from './validation';

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { ServiceErrorCode } from './error-code';
 import { GrpcStatus } from './grpc-status';
-import { ServiceError, isServiceError, toGrpcStatus } from './service-error';
+import { isServiceError, ServiceError, toGrpcStatus } from './service-error';
 
 describe('ServiceError', () => {
   it('keeps code, service, cause and defaults retryable by code', () => {
@@ -14,7 +14,9 @@ describe('ServiceError', () => {
     expect(e.retryable).toBe(true);
     expect(e.grpcStatus).toBe(GrpcStatus.UNAVAILABLE);
     expect(new ServiceError(ServiceErrorCode.BAD_REQUEST, 'x').retryable).toBe(false);
-    expect(new ServiceError(ServiceErrorCode.ASR_FAILED, 'x', 'asr', { retryable: true }).retryable).toBe(true);
+    expect(new ServiceError(ServiceErrorCode.ASR_FAILED, 'x', 'asr', { retryable: true }).retryable).toBe(
+      true,
+    );
   });
 
   it('serialises without the stack', () => {
@@ -77,7 +79,13 @@ describe('ServiceError', () => {
         metadata: { get: () => [] },
       });
       const e = ServiceError.from(grpcError, 'svc');
-      expect([e.code, e.retryable, e.grpcStatus, e.service, e.message]).toEqual([code, retryable, Number(status), 'svc', 'detail']);
+      expect([e.code, e.retryable, e.grpcStatus, e.service, e.message]).toEqual([
+        code,
+        retryable,
+        Number(status),
+        'svc',
+        'detail',
+      ]);
       expect(e.cause).toBe(grpcError);
     }
   });
@@ -101,15 +109,34 @@ describe('ServiceError', () => {
 
     const controller = new AbortController();
     controller.abort();
-    expect(ServiceError.from(controller.signal.reason)).toMatchObject({ code: 'CANCELLED', retryable: false });
-    expect(ServiceError.from(new DOMException('t', 'TimeoutError'))).toMatchObject({ code: 'TIMEOUT', retryable: true });
+    expect(ServiceError.from(controller.signal.reason)).toMatchObject({
+      code: 'CANCELLED',
+      retryable: false,
+    });
+    expect(ServiceError.from(new DOMException('t', 'TimeoutError'))).toMatchObject({
+      code: 'TIMEOUT',
+      retryable: true,
+    });
 
     const http = { message: 'Too Many Requests', response: { status: 429, headers: { 'retry-after': '2' } } };
-    expect(ServiceError.from(http)).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED', retryable: true, retryAfterMs: 2000 });
-    expect(ServiceError.from({ status: 503 })).toMatchObject({ code: 'SERVICE_UNAVAILABLE', httpStatus: 503 });
-    expect(ServiceError.from({ statusCode: 404, message: 'nope' })).toMatchObject({ code: 'NOT_FOUND', retryable: false });
+    expect(ServiceError.from(http)).toMatchObject({
+      code: 'RATE_LIMIT_EXCEEDED',
+      retryable: true,
+      retryAfterMs: 2000,
+    });
+    expect(ServiceError.from({ status: 503 })).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      httpStatus: 503,
+    });
+    expect(ServiceError.from({ statusCode: 404, message: 'nope' })).toMatchObject({
+      code: 'NOT_FOUND',
+      retryable: false,
+    });
 
-    expect(ServiceError.from('plain string')).toMatchObject({ code: 'INTERNAL_ERROR', message: 'plain string' });
+    expect(ServiceError.from('plain string')).toMatchObject({
+      code: 'INTERNAL_ERROR',
+      message: 'plain string',
+    });
     expect(ServiceError.from(42).message).toContain('42');
     expect(ServiceError.from(undefined).code).toBe('INTERNAL_ERROR');
     const fetchFailed = new TypeError('fetch failed', { cause: refused });
@@ -125,7 +152,10 @@ describe('ServiceError', () => {
   });
 
   it('answers gRPC status for servers', () => {
-    expect(toGrpcStatus(new ServiceError(ServiceErrorCode.FORBIDDEN, 'no'))).toEqual({ code: 7, details: 'no' });
+    expect(toGrpcStatus(new ServiceError(ServiceErrorCode.FORBIDDEN, 'no'))).toEqual({
+      code: 7,
+      details: 'no',
+    });
     expect(toGrpcStatus(new Error('oops'))).toEqual({ code: 13, details: 'oops' });
     expect(toGrpcStatus(new ServiceError(ServiceErrorCode.RATE_LIMIT_EXCEEDED, 'slow down')).code).toBe(8);
   });

@@ -1,4 +1,4 @@
-import { ServiceErrorCode, isRetryableByDefault } from './error-code';
+import { isRetryableByDefault, ServiceErrorCode } from './error-code';
 import { ERROR_TO_GRPC_STATUS, GRPC_STATUS_TO_ERROR, type GrpcStatus, grpcStatusName } from './grpc-status';
 import { ERROR_TO_HTTP_STATUS, httpStatusToError, parseRetryAfter } from './http-status';
 
@@ -77,6 +77,7 @@ export class ServiceError extends Error {
   /** `instanceof ServiceError` holds for instances from any copy of this package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     // Subclasses keep ordinary prototype semantics; only the base class uses the brand.
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` was called on.
     if (this !== ServiceError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return isServiceError(value);
   }
@@ -201,17 +202,24 @@ function normalize(error: unknown, service?: string): ServiceError {
     return new ServiceError(ServiceErrorCode.INTERNAL_ERROR, error, service, { retryable: false });
   }
   if (typeof error !== 'object' || error === null) {
-    return new ServiceError(ServiceErrorCode.INTERNAL_ERROR, `Non-error thrown: ${describe(error)}`, service, {
-      retryable: false,
-      cause: error,
-    });
+    return new ServiceError(
+      ServiceErrorCode.INTERNAL_ERROR,
+      `Non-error thrown: ${describe(error)}`,
+      service,
+      {
+        retryable: false,
+        cause: error,
+      },
+    );
   }
   const e = error as Record<string, any>;
   const message = typeof e.message === 'string' && e.message !== '' ? e.message : undefined;
 
   // AbortSignal.timeout() rejects with TimeoutError; a plain abort with AbortError.
   if (e.name === 'TimeoutError') {
-    return new ServiceError(ServiceErrorCode.TIMEOUT, message ?? 'Operation timed out', service, { cause: error });
+    return new ServiceError(ServiceErrorCode.TIMEOUT, message ?? 'Operation timed out', service, {
+      cause: error,
+    });
   }
   if (e.name === 'AbortError' || e.code === 'ABORT_ERR') {
     const reason = e.cause;
@@ -221,11 +229,22 @@ function normalize(error: unknown, service?: string): ServiceError {
     });
   }
   // grpc-js ServiceError: numeric status in `code`, plus `details` and `metadata`.
-  if (typeof e.code === 'number' && Number.isInteger(e.code) && e.code >= 0 && e.code <= 16 && ('details' in e || 'metadata' in e)) {
-    return ServiceError.fromGrpcStatus(e.code, typeof e.details === 'string' && e.details !== '' ? e.details : message, service, {
-      retryAfterMs: grpcPushback(e.metadata),
-      cause: error,
-    });
+  if (
+    typeof e.code === 'number' &&
+    Number.isInteger(e.code) &&
+    e.code >= 0 &&
+    e.code <= 16 &&
+    ('details' in e || 'metadata' in e)
+  ) {
+    return ServiceError.fromGrpcStatus(
+      e.code,
+      typeof e.details === 'string' && e.details !== '' ? e.details : message,
+      service,
+      {
+        retryAfterMs: grpcPushback(e.metadata),
+        cause: error,
+      },
+    );
   }
   if (typeof e.code === 'string' && e.code in SOCKET_ERRORS) {
     const mapping = SOCKET_ERRORS[e.code]!;

@@ -13,7 +13,13 @@ export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, con
   if (result.success) return result.data;
   const issues = result.error.issues.map(describeIssue);
   const first = issues[0]!;
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).map((i) => i.text).join('; ')})` : '';
+  const more =
+    issues.length > 1
+      ? ` (and ${issues.length - 1} more: ${issues
+          .slice(1)
+          .map((i) => i.text)
+          .join('; ')})`
+      : '';
   throw new ServiceError(ServiceErrorCode.BAD_REQUEST, `${context}: ${first.text}${more}`, undefined, {
     retryable: false,
     cause: result.error,
@@ -43,8 +49,10 @@ function describeIssue(issue: z.core.$ZodIssue): DescribedIssue {
 
 /** Renders a rejected value for an error message; long strings are cut and secrets never pass here. */
 export function formatValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 61)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 64 ? `${value.slice(0, 61)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
   if (value === undefined) return 'undefined';
   if (value === null) return 'null';
   if (typeof value === 'function') return 'a function';

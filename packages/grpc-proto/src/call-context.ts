@@ -1,0 +1,78 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import type { Metadata } from '@grpc/grpc-js';
+
+/** The metadata key that carries a request's correlation id across services. */
+export const CORRELATION_ID_HEADER = 'x-correlation-id';
+
+/** What the calls made inside one `executeServiceCall` attempt did, for the retry decision. */
+export interface AttemptRecord {
+  /** gRPC calls started in this attempt. */
+  calls: number;
+  /** Whether one of them is not marked idempotent in its proto. */
+  nonIdempotent: boolean;
+  /** Latest deadline (epoch ms) of calls started in this attempt (the breaker's `timeout`). */
+  deadline: number;
+}
+
+/**
+ * The context of the work being done: the correlation id every outgoing call carries and,
+ * inside `executeServiceCall`, the record of the current attempt. One object per scope, so
+ * entering a scope costs one allocation and one `AsyncLocalStorage.run`.
+ */
+export interface CallContext {
+  readonly correlationId: string;
+  readonly attempt?: AttemptRecord | undefined;
+  /**
+   * Deadline (epoch ms) of the inbound call being served: calls made onward inherit it, so a
+   * caller that gave up is not still being worked for two hops down.
+   */
+  readonly deadline?: number | undefined;
+}
+
+// One storage per process, shared by every copy of this package (ESM and CJS loaded together):
+// a server handler wrapped by one copy must be seen by the client interceptor of the other.
+const KEY = Symbol.for('@clone/grpc-proto.call-context');
+const shared = globalThis as Record<symbol, unknown>;
+if (shared[KEY] === undefined) shared[KEY] = new AsyncLocalStorage<CallContext>();
+const storage = shared[KEY] as AsyncLocalStorage<CallContext>;
+
+/** The current call context, if the code runs inside one. */
+export function currentCallContext(): CallContext | undefined {
+  return storage.getStore();
+}
+
+/** The correlation id of the current context, if any. */
+export function getCorrelationId(): string | undefined {
+  return storage.getStore()?.correlationId;
+}
+
+/** A new correlation id (a random UUID). */
+export function newCorrelationId(): string {
+  return randomUUID();
+}
+
+/** Runs `fn` in a context with `context` as its call context. */
+export function runInCallContext<T>(context: CallContext, fn: () => T): T {
+  return storage.run(context, fn);
+}
+
+/**
+ * Runs `fn` with `correlationId` (a new one when omitted): every call made through a client of
+ * this package inside `fn`, however deep in its async work, carries it as `x-correlation-id`.
+ */
+export function withCorrelationId<T>(correlationId: string | undefined, fn: () => T): T {
+  return storage.run({ correlationId: correlationId ?? randomUUID() }, fn);
+}
+
+// Printable ASCII without spaces, bounded: an id from outside is echoed into logs and onward calls.
+const VALID_ID = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * The correlation id of inbound metadata when it holds a sane one (1–128 printable ASCII
+ * characters), else undefined.
+ */
+export function readCorrelationId(metadata: Metadata): string | undefined {
+  const value = metadata.get(CORRELATION_ID_HEADER)[0];
+  return typeof value === 'string' && VALID_ID.test(value) ? value : undefined;
+}

@@ -1,0 +1,188 @@
+import { ServiceAuthManager } from '@clone/service-auth';
+import { ServiceError, ServiceErrorCode } from '@clone/service-errors';
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CORRELATION_ID_HEADER, withCorrelationId } from './call-context';
+import { ClientFactory } from './client-factory';
+import { authInterceptor } from './interceptors';
+import { startServer, TEST_SECRET } from './test-support/servers';
+
+describe('ClientFactory and typed clients', () => {
+  let server: Awaited<ReturnType<typeof startServer>>;
+  const seen: { correlationId: string | undefined; deadline: grpc.Deadline }[] = [];
+  const factory = new ClientFactory({ defaultDeadlineMs: 5_000 });
+
+  beforeAll(async () => {
+    server = await startServer({
+      auth: false,
+      services: {
+        asr: {
+          Transcribe: async (call) => {
+            seen.push({
+              correlationId: call.metadata.get(CORRELATION_ID_HEADER)[0] as string | undefined,
+              deadline: call.getDeadline(),
+            });
+            if (call.request.audio.length === 0) {
+              throw new ServiceError(ServiceErrorCode.BAD_REQUEST, 'audio is empty', 'asr');
+            }
+            return { transcript: `${call.request.audio.length} bytes`, confidence: 0.9 };
+          },
+          StreamTranscribe: (call) => {
+            call.on('data', (chunk: { sequence: number; audio: Buffer }) => {
+              call.write({ transcript: `chunk ${chunk.sequence}`, isFinal: false, sequence: chunk.sequence });
+            });
+            call.on('end', () => call.end());
+          },
+        },
+        rag: {
+          Retrieve: (_call, callback) => callback({ code: grpc.status.NOT_FOUND, details: 'no such user' }),
+          Upsert: (call, callback) => callback(null, { upserted: call.request.documents.length }),
+          Ingest: (_call, callback) => callback(null, { documentId: 'doc-1' }),
+          Delete: (_call, callback) => callback(null, { deleted: 0 }),
+          ClearCache: (_call, callback) => callback(null, { cleared: true }),
+          HealthCheck: () => {
+            // Never answers: the caller's deadline ends it.
+          },
+        },
+      },
+    });
+  });
+
+  afterAll(async () => {
+    factory.close();
+    await server.stop();
+  });
+
+  it('makes callback and promise calls, and maps failures to ServiceError', async () => {
+    const asr = factory.create('asr', server.address);
+    const viaCallback = await new Promise((resolve, reject) =>
+      asr.Transcribe({ audio: Buffer.from('abc') }, (error, response) =>
+        error ? reject(error) : resolve(response),
+      ),
+    );
+    expect(viaCallback).toMatchObject({ transcript: '3 bytes' });
+    await expect(asr.promises.Transcribe({ audio: Buffer.from('abcd') })).resolves.toMatchObject({
+      transcript: '4 bytes',
+    });
+    const error = await asr.promises.Transcribe({ audio: Buffer.alloc(0) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect(error).toMatchObject({
+      code: ServiceErrorCode.BAD_REQUEST,
+      message: 'audio is empty',
+      service: 'asr',
+    });
+    const rag = factory.create('rag', server.address);
+    await expect(rag.promises.Retrieve({ query: 'x' })).rejects.toMatchObject({
+      code: ServiceErrorCode.NOT_FOUND,
+    });
+  });
+
+  it('shares one channel per target across clients', () => {
+    const a = factory.create('asr', server.address);
+    const b = factory.create('rag', { host: '127.0.0.1', port: server.port });
+    const c = factory.create('asr', '127.0.0.1:1');
+    expect(a.getChannel()).toBe(b.getChannel());
+    expect(c.getChannel()).not.toBe(a.getChannel());
+  });
+
+  it('gives calls a default deadline and a correlation id from the context', async () => {
+    const asr = factory.create('asr', server.address);
+    seen.length = 0;
+    const before = Date.now();
+    await withCorrelationId('corr-42', () => asr.promises.Transcribe({ audio: Buffer.from('a') }));
+    await asr.promises.Transcribe({ audio: Buffer.from('b') }, { deadline: before + 60_000 });
+    expect(seen[0]?.correlationId).toBe('corr-42');
+    expect(seen[1]?.correlationId).toMatch(/^[0-9a-f-]{36}$/);
+    const ms = (d: grpc.Deadline): number => (d instanceof Date ? d.getTime() : d);
+    // The server sees what grpc-timeout said: about 5 s from the call, well short of 60 s.
+    const first = ms(seen[0]!.deadline);
+    expect(first).toBeGreaterThan(before + 4_000);
+    expect(first).toBeLessThan(before + 30_000);
+    expect(ms(seen[1]!.deadline)).toBeGreaterThan(before + 50_000);
+  });
+
+  it('ends a call that outlives its deadline with TIMEOUT', async () => {
+    const rag = factory.create('rag', server.address);
+    const error = await rag.promises.HealthCheck({}, { deadline: Date.now() + 50 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ServiceErrorCode.TIMEOUT });
+  });
+
+  it('cancels a call when its signal aborts', async () => {
+    const rag = factory.create('rag', server.address);
+    const controller = new AbortController();
+    const pending = rag.promises.HealthCheck({}, { signal: controller.signal });
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ code: ServiceErrorCode.CANCELLED });
+  });
+
+  it('streams both ways', async () => {
+    const asr = factory.create('asr', server.address);
+    const call = asr.StreamTranscribe();
+    const results: string[] = [];
+    call.on('data', (r) => results.push(r.transcript));
+    const ended = new Promise((resolve) => call.on('end', resolve));
+    for (let i = 0; i < 3; i++) call.write({ sequence: i, audio: Buffer.from([i]) });
+    call.end();
+    await ended;
+    expect(results).toEqual(['chunk 0', 'chunk 1', 'chunk 2']);
+  });
+
+  it('adds a bearer token with authInterceptor', async () => {
+    const auth = new ServiceAuthManager({ jwtSecret: TEST_SECRET });
+    let header: unknown;
+    const probe = await startServer({
+      auth: false,
+      services: {
+        tts: {
+          ListVoices: (call, callback) => {
+            header = call.metadata.get('authorization')[0];
+            callback(null, { voices: [{ id: 'v1', name: 'Ada', languageCode: 'en-US' }] });
+          },
+          Synthesize: (call) => call.end(),
+          ReleaseAudio: (_call, callback) => callback(null, { released: true }),
+        },
+      },
+    });
+    const own = new ClientFactory();
+    try {
+      const tts = own.create('tts', probe.address, {
+        interceptors: [
+          authInterceptor(auth, { serviceId: 'ws-1', serviceName: 'ws', permissions: ['tts:read'] }),
+        ],
+      });
+      const { voices } = await tts.promises.ListVoices({});
+      expect(voices[0]?.name).toBe('Ada');
+      expect(header).toMatch(/^Bearer /);
+      const payload = auth.verifyServiceToken(String(header).slice(7));
+      expect(payload.permissions).toEqual(['tts:read']);
+    } finally {
+      own.close();
+      await probe.stop();
+    }
+  });
+
+  it('keeps grpc-js argument shapes and leaves the caller metadata untouched', async () => {
+    const asr = factory.create('asr', server.address);
+    const mine = new grpc.Metadata();
+    mine.set(CORRELATION_ID_HEADER, 'set-by-caller');
+    seen.length = 0;
+    await new Promise((resolve, reject) =>
+      asr.Transcribe({ audio: Buffer.from('a') }, mine, (e, r) => (e ? reject(e) : resolve(r))),
+    );
+    await new Promise((resolve, reject) =>
+      asr.transcribe({ audio: Buffer.from('b') }, mine, { deadline: Date.now() + 60_000 }, (e, r) =>
+        e ? reject(e) : resolve(r),
+      ),
+    );
+    await new Promise((resolve, reject) =>
+      asr.Transcribe({ audio: Buffer.from('c') }, {}, (e, r) => (e ? reject(e) : resolve(r))),
+    );
+    expect(seen.map((s) => s.correlationId)).toEqual(['set-by-caller', 'set-by-caller', expect.any(String)]);
+    expect(mine.getMap()).toEqual({ [CORRELATION_ID_HEADER]: 'set-by-caller' });
+  });
+
+  it('rejects bad options naming the field', () => {
+    expect(() => new ClientFactory({ defaultDeadlineMs: -1 })).toThrow(/defaultDeadlineMs/);
+    expect(() => new ClientFactory({ credentials: 'nope' as never })).toThrow(/credentials/);
+  });
+});

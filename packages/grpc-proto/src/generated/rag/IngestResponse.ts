@@ -1,0 +1,10 @@
+// Original file: proto/rag.proto
+
+
+export interface IngestResponse {
+  'documentId'?: (string);
+}
+
+export interface IngestResponse__Output {
+  'documentId': (string);
+}

@@ -1,0 +1,10 @@
+// Original file: proto/tts.proto
+
+
+export interface ReleaseAudioResponse {
+  'released'?: (boolean);
+}
+
+export interface ReleaseAudioResponse__Output {
+  'released': (boolean);
+}

@@ -1,0 +1,54 @@
+// Run as its own process by service-communication-manager.test.ts: uses everything that holds
+// handles (server, channels, health checks, a stream), closes, and must then exit by itself.
+import { ServiceCommunicationManager } from '../service-communication-manager';
+import { startServer, TEST_SECRET } from './servers';
+
+const server = await startServer({
+  handleSignals: true,
+  services: {
+    asr: {
+      Transcribe: (_call, callback) => callback(null, { transcript: 'hi' }),
+      StreamTranscribe: (call) => {
+        call.on('data', () => call.write({ transcript: 'partial' }));
+        call.on('end', () => call.end());
+      },
+    },
+  },
+});
+const comm = new ServiceCommunicationManager({
+  serviceId: 'child-1',
+  serviceName: 'child',
+  jwtSecret: TEST_SECRET,
+  tokenExpirySeconds: 3600,
+  healthCheckIntervalMs: 10,
+  enableServiceDiscovery: true,
+});
+const registry = comm.getServiceRegistry();
+registry.register({
+  serviceId: 'asr-1',
+  serviceName: 'asr',
+  host: '127.0.0.1',
+  port: server.port,
+  protocol: 'grpc',
+});
+registry.register({
+  serviceId: 'asr-2',
+  serviceName: 'asr',
+  // Refuses connections: an instance that fails its checks. (Not an unresolvable name: a DNS
+  // lookup cannot be cancelled, and a slow resolver would hold the process for its own timeout.)
+  host: '127.0.0.1',
+  port: 1,
+  protocol: 'grpc',
+});
+comm.startHealthChecks();
+const direct = comm.createASRClient({ host: '127.0.0.1', port: server.port }, ['asr:read']);
+const discovered = comm.createClient('asr');
+await comm.executeServiceCall('asr', () => direct.promises.Transcribe({}));
+await comm.executeServiceCall('asr', () => discovered.promises.Transcribe({}));
+const stream = direct.StreamTranscribe();
+stream.write({ sequence: 0 });
+await new Promise((resolve) => stream.once('data', resolve));
+stream.end();
+await comm.close();
+await server.shutdown();
+process.stdout.write('closed\n');

@@ -1,0 +1,261 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type Clock,
+  intAtLeast,
+  type Logger,
+  nonEmptyString,
+  noopLogger,
+  parseOptions,
+  ServiceError,
+  ServiceErrorCode,
+  systemClock,
+} from '@clone/service-errors';
+import { z } from 'zod';
+import { defaultCompensationRetry } from './retry';
+import { type RetryLike, runAttempts } from './step-runner';
+
+/** What an action or compensation is told about the step it runs. */
+export interface StepContext {
+  sagaId: string;
+  step: string;
+  /** `${sagaId}:${step}`: the same for every attempt, so the callee can deduplicate. */
+  idempotencyKey: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Aborts on timeout or when the saga's signal aborts. */
+  signal: AbortSignal;
+}
+
+/** What a compensation is told beyond {@link StepContext}. */
+export interface CompensationContext<R = unknown> extends StepContext {
+  /** The action's result; undefined when compensating a step that failed. */
+  result: R | undefined;
+  /** True when compensating the step that failed (`compensateOnFailure`). */
+  failed: boolean;
+}
+
+/** A step's forward action: reads and may update the shared context; its result is kept. */
+export type SagaAction<Ctx, R = unknown> = (ctx: Ctx, step: StepContext) => Promise<R> | R;
+
+/** Undoes a step's action. Should be idempotent: it may be retried. */
+export type SagaCompensation<Ctx, R = unknown> = (
+  ctx: Ctx,
+  step: CompensationContext<R>,
+) => Promise<unknown> | unknown;
+
+const retryLike = z.custom<RetryLike>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as RetryLike).execute === 'function',
+  { error: 'must be a retry policy (an object with execute(fn, signal))' },
+);
+
+const stepOptionsSchema = z.strictObject({
+  /** Per-attempt timeout in ms; the action's signal aborts when it elapses. */
+  timeout: intAtLeast(1).optional(),
+  /** Retries the action (e.g. a RetryPolicy from @clone/service-errors). Default: one attempt. */
+  retry: retryLike.optional(),
+  /** Retries the compensation. Default: the saga's `compensationRetry`. */
+  compensationRetry: retryLike.optional(),
+  /** Per-attempt timeout of the compensation in ms. */
+  compensationTimeout: intAtLeast(1).optional(),
+  /** Also compensate this step when its own action fails (its effect may be partial). */
+  compensateOnFailure: z.boolean().optional(),
+});
+
+/** Options of one builder step. */
+export type SagaStepOptions = z.input<typeof stepOptionsSchema>;
+
+const sagaOptionsSchema = z.strictObject({
+  /** Defaults to a random UUID per execution. */
+  sagaId: nonEmptyString().optional(),
+  /** Retry for compensations: default a few attempts with exponential backoff. */
+  compensationRetry: retryLike.optional(),
+  clock: z.custom<Clock>((v) => typeof v === 'object' && v !== null, { error: 'must be a Clock' }).optional(),
+  logger: z
+    .custom<Logger>((v) => typeof v === 'object' && v !== null, { error: 'must be a Logger' })
+    .optional(),
+});
+
+/** Options of {@link createSaga}. */
+export type SagaOptions = z.input<typeof sagaOptionsSchema>;
+
+/** A compensation that still failed after its retries. */
+export interface CompensationFailure {
+  step: string;
+  error: ServiceError;
+}
+
+/** How an execution ended. Failure is a value, not a rejection. */
+export interface SagaResult<Ctx> {
+  success: boolean;
+  sagaId: string;
+  /** Steps whose action succeeded, in order. */
+  completedSteps: string[];
+  /** The step whose action failed (or was not started because the saga was aborted). */
+  failedStep?: string;
+  error?: ServiceError;
+  /** Steps whose compensation succeeded, in the order they ran (reverse of completion). */
+  compensatedSteps: string[];
+  compensationErrors: CompensationFailure[];
+  /** Each completed step's return value, by step name. */
+  results: Record<string, unknown>;
+  context: Ctx;
+  durationMs: number;
+}
+
+interface BuilderStep<Ctx> {
+  name: string;
+  action: SagaAction<Ctx>;
+  compensation: SagaCompensation<Ctx> | undefined;
+  options: z.output<typeof stepOptionsSchema>;
+}
+
+/**
+ * An in-process saga: steps run in order on a shared, mutable context; when one fails, the
+ * completed ones are compensated in reverse. Nothing is persisted, so any context value will
+ * do (Buffers included); for sagas that must survive a crash use {@link SagaOrchestrator}.
+ */
+export class SagaBuilder<Ctx> {
+  readonly #context: Ctx;
+  readonly #steps: BuilderStep<Ctx>[] = [];
+  readonly #options: z.output<typeof sagaOptionsSchema>;
+
+  constructor(context: Ctx, options: SagaOptions = {}) {
+    this.#context = context;
+    this.#options = parseOptions(sagaOptionsSchema, options, 'createSaga');
+  }
+
+  /** Adds a step. Throws ServiceError `BAD_REQUEST` for an empty or duplicate name or a non-function. */
+  step<R>(
+    name: string,
+    action: SagaAction<Ctx, R>,
+    compensation?: SagaCompensation<Ctx, R>,
+    options: SagaStepOptions = {},
+  ): this {
+    const bad = (message: string): ServiceError =>
+      new ServiceError(ServiceErrorCode.BAD_REQUEST, `createSaga: ${message}`, undefined, {
+        retryable: false,
+        metadata: { step: name },
+      });
+    if (typeof name !== 'string' || name.trim() === '') throw bad('step name must be a non-empty string');
+    if (this.#steps.some((s) => s.name === name)) throw bad(`duplicate step name '${name}'`);
+    if (typeof action !== 'function') throw bad(`step '${name}': action must be a function`);
+    if (compensation !== undefined && typeof compensation !== 'function') {
+      throw bad(`step '${name}': compensation must be a function`);
+    }
+    this.#steps.push({
+      name,
+      action: action as SagaAction<Ctx>,
+      compensation: compensation as SagaCompensation<Ctx> | undefined,
+      options: parseOptions(stepOptionsSchema, options, `createSaga: step '${name}'`),
+    });
+    return this;
+  }
+
+  /**
+   * Runs the steps. Resolves with the outcome, never rejects for a step failure; `signal`
+   * stops the saga between (and inside) steps, after which the completed steps are compensated
+   * (compensations themselves are not cut short by it).
+   */
+  async execute(options: { signal?: AbortSignal } = {}): Promise<SagaResult<Ctx>> {
+    const clock = this.#options.clock ?? systemClock;
+    const logger = this.#options.logger ?? noopLogger;
+    const started = clock.now();
+    const sagaId = this.#options.sagaId ?? randomUUID();
+    const ctx = this.#context;
+    const results: Record<string, unknown> = {};
+    const completed: BuilderStep<Ctx>[] = [];
+    let failed: BuilderStep<Ctx> | undefined;
+    let error: ServiceError | undefined;
+
+    for (const step of this.#steps) {
+      const idempotencyKey = `${sagaId}:${step.name}`;
+      try {
+        results[step.name] = await runAttempts(
+          (signal, attempt) => step.action(ctx, { sagaId, step: step.name, idempotencyKey, attempt, signal }),
+          {
+            timeoutMs: step.options.timeout,
+            retry: step.options.retry,
+            signal: options.signal,
+            clock,
+            label: `saga step '${step.name}'`,
+          },
+        );
+        completed.push(step);
+      } catch (e) {
+        failed = step;
+        error = ServiceError.from(e);
+        logger.warn('saga step failed', {
+          sagaId,
+          step: step.name,
+          code: error.code,
+          message: error.message,
+        });
+        break;
+      }
+    }
+
+    const compensatedSteps: string[] = [];
+    const compensationErrors: CompensationFailure[] = [];
+    if (failed !== undefined) {
+      const toUndo: Array<{ step: BuilderStep<Ctx>; failed: boolean }> = completed
+        .map((step) => ({ step, failed: false }))
+        .reverse();
+      if (failed.options.compensateOnFailure) toUndo.unshift({ step: failed, failed: true });
+      for (const { step, failed: isFailed } of toUndo) {
+        if (step.compensation === undefined) continue;
+        const compensation = step.compensation;
+        try {
+          await runAttempts(
+            (signal, attempt) =>
+              compensation(ctx, {
+                sagaId,
+                step: step.name,
+                idempotencyKey: `${sagaId}:${step.name}`,
+                attempt,
+                signal,
+                result: results[step.name],
+                failed: isFailed,
+              }),
+            {
+              timeoutMs: step.options.compensationTimeout,
+              retry:
+                step.options.compensationRetry ??
+                this.#options.compensationRetry ??
+                defaultCompensationRetry(clock),
+              clock,
+              label: `compensation of saga step '${step.name}'`,
+            },
+          );
+          compensatedSteps.push(step.name);
+        } catch (e) {
+          const compensationError = ServiceError.from(e);
+          logger.error('saga compensation failed', {
+            sagaId,
+            step: step.name,
+            message: compensationError.message,
+          });
+          compensationErrors.push({ step: step.name, error: compensationError });
+        }
+      }
+    }
+
+    const result: SagaResult<Ctx> = {
+      success: failed === undefined,
+      sagaId,
+      completedSteps: completed.map((s) => s.name),
+      compensatedSteps,
+      compensationErrors,
+      results,
+      context: ctx,
+      durationMs: clock.now() - started,
+    };
+    if (failed !== undefined) result.failedStep = failed.name;
+    if (error !== undefined) result.error = error;
+    return result;
+  }
+}
+
+/** Starts building an in-process saga over `initialContext` (seed 000's API). */
+export function createSaga<Ctx>(initialContext: Ctx, options?: SagaOptions): SagaBuilder<Ctx> {
+  return new SagaBuilder(initialContext, options);
+}

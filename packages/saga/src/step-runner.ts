@@ -1,0 +1,99 @@
+import { type Clock, ServiceError, ServiceErrorCode } from '@clone/service-errors';
+
+/**
+ * What a saga needs of a retry policy: `RetryPolicy` from `@clone/service-errors` has this
+ * shape, and so can any adapter (cockatiel's `retry(...)` wrapped in two lines).
+ */
+export interface RetryLike {
+  execute<T>(
+    fn: (context: { signal: AbortSignal; attempt: number }) => Promise<T> | T,
+    signal?: AbortSignal,
+  ): Promise<T>;
+}
+
+/** How one step or compensation is attempted. */
+export interface AttemptOptions {
+  timeoutMs?: number | undefined;
+  retry?: RetryLike | undefined;
+  signal?: AbortSignal | undefined;
+  clock: Clock;
+  /** Names the step in a timeout error. */
+  label: string;
+  service?: string | undefined;
+}
+
+/**
+ * Runs `fn` under the retry policy, each attempt under its own timeout. An attempt settles
+ * when its timeout fires or the caller aborts even if `fn` ignores its signal: a saga must not
+ * hang on a handler that never returns, and the abort tells the handler to stop.
+ */
+export function runAttempts<T>(
+  fn: (signal: AbortSignal, attempt: number) => Promise<T> | T,
+  options: AttemptOptions,
+): Promise<T> {
+  const once = (signal: AbortSignal | undefined, attempt: number): Promise<T> =>
+    attemptWithTimeout((s) => fn(s, attempt), signal, options);
+  if (options.retry === undefined) return once(options.signal, 1);
+  return options.retry.execute(({ signal, attempt }) => once(signal, attempt), options.signal);
+}
+
+function attemptWithTimeout<T>(
+  fn: (signal: AbortSignal) => Promise<T> | T,
+  parent: AbortSignal | undefined,
+  { timeoutMs, clock, label, service }: AttemptOptions,
+): Promise<T> {
+  if (parent?.aborted) return Promise.reject(toError(parent.reason, service));
+  const controller = new AbortController();
+  return new Promise<T>((resolve, reject) => {
+    let timer: unknown;
+    const onParentAbort = (): void => controller.abort(parent!.reason);
+    const onAbort = (): void => {
+      cleanup();
+      reject(toError(controller.signal.reason, service));
+    };
+    const cleanup = (): void => {
+      if (timer !== undefined) clock.clearTimeout(timer);
+      parent?.removeEventListener('abort', onParentAbort);
+      controller.signal.removeEventListener('abort', onAbort);
+    };
+    parent?.addEventListener('abort', onParentAbort, { once: true });
+    controller.signal.addEventListener('abort', onAbort, { once: true });
+    if (timeoutMs !== undefined) {
+      timer = clock.setTimeout(
+        () =>
+          controller.abort(
+            new ServiceError(ServiceErrorCode.TIMEOUT, `${label} timed out after ${timeoutMs} ms`, service, {
+              retryable: true,
+              metadata: { timeoutMs },
+            }),
+          ),
+        timeoutMs,
+        true,
+      );
+    }
+    let pending: Promise<T> | T;
+    try {
+      pending = fn(controller.signal);
+    } catch (error) {
+      cleanup();
+      reject(toError(error, service));
+      return;
+    }
+    Promise.resolve(pending).then(
+      (value) => {
+        if (controller.signal.aborted) return;
+        cleanup();
+        resolve(value);
+      },
+      (error: unknown) => {
+        if (controller.signal.aborted) return;
+        cleanup();
+        reject(toError(error, service));
+      },
+    );
+  });
+}
+
+function toError(error: unknown, service: string | undefined): ServiceError {
+  return ServiceError.from(error, service);
+}

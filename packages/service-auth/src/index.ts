@@ -1,0 +1,36 @@
+export type { ClientInterceptorOptions } from './client-interceptor';
+export type { AuthFailureReason } from './errors';
+export type { ServiceAuthEvents } from './events';
+export {
+  ALGORITHMS,
+  type AsymmetricMaterial,
+  MIN_RSA_BITS,
+  MIN_SECRET_BYTES,
+  type PublicJwk,
+  type PublicJwks,
+  type SecretMaterial,
+  type ServiceAuthAlgorithm,
+  type ServiceKeyInput,
+} from './key-set';
+export { type ServiceAuthOptions, serviceAuthOptionsSchema } from './options';
+export type { ServiceTokenPayload } from './payload';
+export { MAX_PERMISSIONS } from './payload';
+export {
+  hasAllPermissions,
+  hasAnyPermission,
+  hasPermission,
+  type PermissionHolder,
+  permissionMatches,
+} from './permissions';
+export {
+  DEFAULT_PUBLIC_METHODS,
+  getServiceIdentity,
+  type ServerInterceptorOptions,
+} from './server-interceptor';
+export {
+  type GenerateTokenOptions,
+  ServiceAuthManager,
+  type ServiceTokenProvider,
+  type TokenRequest,
+} from './service-auth-manager';
+export { MAX_TOKEN_LENGTH } from './token';

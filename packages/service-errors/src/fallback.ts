@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { Emitter, type Listener, type Unsubscribe } from './emitter';
+import { functionOption } from './option-schemas';
+import { type ExecuteContext, type Operation, type Policy, rootContext } from './policy';
+import { ServiceError } from './service-error';
+import { parseOptions } from './validation';
+
+/** Options of a {@link Fallback} returning `R`. */
+export interface FallbackOptions<R> {
+  /** Produces the value returned instead of failing; may itself throw. */
+  fallback: (error: ServiceError, context: ExecuteContext) => R | PromiseLike<R>;
+  /** Which failures fall back (default: every failure except the caller's own cancellation). */
+  shouldFallback?: ((error: ServiceError) => boolean) | undefined;
+}
+
+const fallbackOptionsSchema = z.strictObject({
+  fallback: functionOption<(error: ServiceError, context: ExecuteContext) => unknown>(),
+  shouldFallback: functionOption<(error: ServiceError) => boolean>().optional(),
+});
+
+/** Events of a {@link Fallback}. */
+export interface FallbackEvents {
+  /** The call failed with `error` and the fallback value was used. */
+  fallback: { error: ServiceError };
+}
+
+/**
+ * Returns a substitute value when the call fails: a cached answer, a default, a degraded
+ * response. A caller's cancellation is not a failure to hide, so it is rethrown by default.
+ * Put it outermost: it sees the error left after retries.
+ */
+export class Fallback<R> implements Policy<R> {
+  readonly #fallback: (error: ServiceError, context: ExecuteContext) => R | PromiseLike<R>;
+  readonly #shouldFallback: (error: ServiceError) => boolean;
+  #events: Emitter<FallbackEvents> | undefined;
+
+  constructor(options: FallbackOptions<R>) {
+    const o = parseOptions(fallbackOptionsSchema, options, 'Fallback');
+    this.#fallback = o.fallback as FallbackOptions<R>['fallback'];
+    this.#shouldFallback = o.shouldFallback ?? ((error) => error.code !== 'CANCELLED');
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<K extends keyof FallbackEvents>(event: K, listener: Listener<FallbackEvents[K]>): Unsubscribe {
+    this.#events ??= new Emitter();
+    return this.#events.on(event, listener);
+  }
+
+  /** Runs `fn`; on a failure that qualifies, returns the fallback's value instead. */
+  execute<T>(fn: Operation<T>, signal?: AbortSignal): Promise<T | R> {
+    return this.run(fn, rootContext(signal));
+  }
+
+  /** Runs `fn` inside an outer policy's context (see `compose`). */
+  async run<T>(fn: Operation<T>, context: ExecuteContext): Promise<T | R> {
+    try {
+      return await fn(context);
+    } catch (raw) {
+      const error = ServiceError.from(raw);
+      if (!this.#shouldFallback(error)) throw raw;
+      this.#events?.emit('fallback', { error });
+      return await this.#fallback(error, context);
+    }
+  }
+}

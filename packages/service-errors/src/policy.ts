@@ -1,0 +1,93 @@
+import { ServiceErrorCode } from './error-code';
+import { isServiceError, ServiceError } from './service-error';
+
+/**
+ * What every policy hands to the operation it runs: the signal to stop on, the attempt number
+ * (1 outside a retry) and the absolute deadline in the policy clock's milliseconds (`Infinity`
+ * when there is none; grpc-js accepts it as is for `deadline`).
+ */
+export interface ExecuteContext {
+  readonly signal: AbortSignal;
+  readonly attempt: number;
+  readonly deadline: number;
+}
+
+/** An operation run by a policy; it may ignore the context (`execute(async () => …)`). */
+export type Operation<T> = (context: ExecuteContext) => PromiseLike<T> | T;
+
+/**
+ * The shape every policy shares. `R` is what a policy may return instead of the operation's
+ * value (a fallback's value); `never` for every other policy.
+ */
+export interface Policy<R = never> {
+  /**
+   * Runs `fn` under the policy. `signal` cancels the call: a call whose signal aborts rejects
+   * at once with the abort's ServiceError (`CANCELLED` unless the reason is a ServiceError).
+   */
+  execute<T>(fn: Operation<T>, signal?: AbortSignal): Promise<T | R>;
+  /** Runs `fn` inside an outer policy's context: same signal, same deadline (see `compose`). */
+  run<T>(fn: Operation<T>, context: ExecuteContext): Promise<T | R>;
+}
+
+/**
+ * A signal that never aborts. Shared by every call made without a caller signal, so the
+ * success path allocates no AbortController; compare against it to skip listener wiring.
+ */
+export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+
+/** The context of a call without a signal, an attempt number or a deadline: shared, frozen. */
+export const ROOT_CONTEXT: ExecuteContext = Object.freeze({
+  signal: NEVER_ABORTED,
+  attempt: 1,
+  deadline: Number.POSITIVE_INFINITY,
+});
+
+/** The context for a top-level `execute(fn, signal)`. */
+export function rootContext(signal: AbortSignal | undefined): ExecuteContext {
+  return signal === undefined || signal === NEVER_ABORTED
+    ? ROOT_CONTEXT
+    : { signal, attempt: 1, deadline: Number.POSITIVE_INFINITY };
+}
+
+/**
+ * A context that forwards its parent's signal without reading it before it is needed (a
+ * parent's signal may be created lazily), with its own attempt and deadline.
+ */
+export class ChildContext implements ExecuteContext {
+  readonly #parent: ExecuteContext;
+  readonly attempt: number;
+  readonly deadline: number;
+
+  constructor(parent: ExecuteContext, attempt: number, deadline: number) {
+    this.#parent = parent;
+    this.attempt = attempt;
+    this.deadline = deadline;
+  }
+
+  get signal(): AbortSignal {
+    return this.#parent.signal;
+  }
+}
+
+/**
+ * The ServiceError a call rejects with when its signal aborted: the reason itself when it is a
+ * ServiceError (a timeout aborts with its TIMEOUT error), otherwise `CANCELLED` with the reason
+ * as cause.
+ */
+export function abortError(signal: AbortSignal): ServiceError {
+  const reason: unknown = signal.reason;
+  if (isServiceError(reason)) return reason;
+  return new ServiceError(ServiceErrorCode.CANCELLED, 'The operation was cancelled', undefined, {
+    retryable: false,
+    cause: reason,
+  });
+}
+
+/** Whether `value` is a promise or another thenable. */
+export function isThenable<T>(value: PromiseLike<T> | T): value is PromiseLike<T> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}

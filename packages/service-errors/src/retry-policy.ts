@@ -1,0 +1,325 @@
+import { z } from 'zod';
+import { backoffDelay, type Jitter } from './backoff';
+import { type Clock, systemClock } from './clock';
+import { type DeadlineQueue, deadlineQueueFor } from './deadline-queue';
+import { Emitter, type Listener, type Unsubscribe } from './emitter';
+import { isServiceErrorCode, ServiceErrorCode } from './error-code';
+import { GrpcStatus, type GrpcStatusName } from './grpc-status';
+import { type Logger, noopLogger } from './logger';
+import { clockOption, functionOption, loggerOption } from './option-schemas';
+import {
+  abortError,
+  ChildContext,
+  type ExecuteContext,
+  isThenable,
+  NEVER_ABORTED,
+  type Operation,
+  type Policy,
+  ROOT_CONTEXT,
+  rootContext,
+} from './policy';
+import { ServiceError } from './service-error';
+import { runWithDeadline } from './timeout';
+import { intAtLeast, numberAtLeast, parseOptions } from './validation';
+
+/** An entry of `retryableErrors`: a ServiceErrorCode name, a gRPC status name or number. */
+export type RetryableError = ServiceErrorCode | `${ServiceErrorCode}` | GrpcStatusName | number;
+
+/** What a `shouldRetry` hook is told about a failed attempt. */
+export interface RetryDecision {
+  /** The attempt that failed (1-based). */
+  attempt: number;
+  /** What the policy would decide on its own (`retryableErrors`, else `error.retryable`). */
+  retryable: boolean;
+  /** The value the attempt threw, before normalisation. */
+  raw: unknown;
+}
+
+/** Why a RetryPolicy stopped retrying. */
+export type GiveUpReason = 'not-retryable' | 'attempts-exhausted' | 'deadline' | 'aborted';
+
+const isRetryableEntry = (v: unknown): v is RetryableError =>
+  (typeof v === 'string' && (isServiceErrorCode(v) || Object.hasOwn(GrpcStatus, v))) ||
+  (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 16);
+
+/** Options of a {@link RetryPolicy}; every field is optional. */
+export const retryOptionsSchema = z.strictObject({
+  /** Attempts in all, the first included (default 3). */
+  maxAttempts: intAtLeast(1).default(3),
+  /** Ceiling of the first delay, in ms (default 100). 0 retries at once, without a timer. */
+  initialDelayMs: intAtLeast(0).default(100),
+  /** Upper bound of any backoff delay, in ms (default 5 000). Server pushback is not capped. */
+  maxDelayMs: intAtLeast(0).default(5_000),
+  /** Growth of the ceiling per attempt (default 2). */
+  backoffMultiplier: numberAtLeast(1).default(2),
+  /** How delays are spread below the ceiling (default `full`); see {@link Jitter}. */
+  jitter: z.enum(['full', 'equal', 'decorrelated', 'none']).default('full'),
+  /**
+   * Which errors are retried: ServiceErrorCode names (`'TIMEOUT'`), gRPC status names
+   * (`'UNAVAILABLE'`) or numbers (`14`). Absent: the error's own `retryable`. A gRPC status
+   * never matches a local rejection (CIRCUIT_OPEN, BULKHEAD_FULL, CANCELLED): list those by
+   * code to retry them.
+   */
+  retryableErrors: z
+    .array(
+      z.custom<RetryableError>(isRetryableEntry, {
+        error: 'must be a ServiceErrorCode name, a gRPC status name or a gRPC status number (0-16)',
+      }),
+    )
+    .readonly()
+    .optional(),
+  /** Final say on each failed attempt, e.g. `(e, d) => d.retryable && isIdempotent`. */
+  shouldRetry: functionOption<(error: ServiceError, decision: RetryDecision) => boolean>().optional(),
+  /**
+   * Budget for all attempts and delays, in ms from the start: a running attempt is aborted
+   * with TIMEOUT at the deadline, and no delay or attempt is started that would pass it.
+   */
+  deadlineMs: intAtLeast(1).optional(),
+  /** Time an attempt needs at least: no attempt starts with less left before the deadline (default 0). */
+  minAttemptMs: intAtLeast(0).default(0),
+  /** Source of randomness for jitter, in [0, 1) (default Math.random). */
+  random: functionOption<() => number>().optional(),
+  /** Service name put on the final error when the error has none. */
+  service: z.string().optional(),
+  clock: clockOption.optional(),
+  logger: loggerOption.optional(),
+});
+
+/** Options of a {@link RetryPolicy}. */
+export type RetryOptions = z.input<typeof retryOptionsSchema>;
+
+/** Events of a {@link RetryPolicy}. */
+export interface RetryEvents {
+  /** Attempt `attempt` failed and the next one starts after `delayMs`. */
+  retry: { attempt: number; delayMs: number; error: ServiceError };
+  /** No more attempts: `error` is what the caller receives. */
+  giveUp: { attempts: number; reason: GiveUpReason; error: ServiceError };
+  /** The call succeeded on attempt `attempts`. */
+  success: { attempts: number };
+}
+
+/** Local rejections: a gRPC status in `retryableErrors` does not make these retryable. */
+const LOCAL_REJECTIONS: ReadonlySet<ServiceErrorCode> = new Set([
+  ServiceErrorCode.CIRCUIT_OPEN,
+  ServiceErrorCode.BULKHEAD_FULL,
+  ServiceErrorCode.CANCELLED,
+]);
+
+const NONE = -1;
+
+/**
+ * Runs an operation again when it fails with a retryable error, with exponential backoff and
+ * jitter. Server pushback (`grpc-retry-pushback-ms`, HTTP `Retry-After`, read by
+ * `ServiceError.from` into `retryAfterMs`) replaces the computed delay. A zero delay retries
+ * in the same tick, never through a timer. A caller abort stops at once, during an attempt or
+ * a delay. The final error is a ServiceError with the last error's code, `attempts` and the
+ * last thrown value as `cause`.
+ */
+export class RetryPolicy implements Policy {
+  readonly #maxAttempts: number;
+  readonly #backoff: {
+    initialDelayMs: number;
+    maxDelayMs: number;
+    backoffMultiplier: number;
+    jitter: Jitter;
+  };
+  readonly #codes: ReadonlySet<string> | undefined;
+  readonly #statuses: ReadonlySet<number> | undefined;
+  readonly #shouldRetry: ((error: ServiceError, decision: RetryDecision) => boolean) | undefined;
+  readonly #deadlineMs: number;
+  readonly #minAttemptMs: number;
+  readonly #random: () => number;
+  readonly #service: string | undefined;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  #queue: DeadlineQueue | undefined;
+  #events: Emitter<RetryEvents> | undefined;
+
+  constructor(options: RetryOptions = {}) {
+    const o = parseOptions(retryOptionsSchema, options, 'RetryPolicy');
+    this.#maxAttempts = o.maxAttempts;
+    this.#backoff = {
+      initialDelayMs: o.initialDelayMs,
+      maxDelayMs: o.maxDelayMs,
+      backoffMultiplier: o.backoffMultiplier,
+      jitter: o.jitter,
+    };
+    if (o.retryableErrors !== undefined) {
+      const codes = new Set<string>();
+      const statuses = new Set<number>();
+      for (const entry of o.retryableErrors) {
+        if (typeof entry === 'number') statuses.add(entry);
+        else {
+          if (isServiceErrorCode(entry)) codes.add(entry);
+          if (Object.hasOwn(GrpcStatus, entry)) statuses.add(GrpcStatus[entry as GrpcStatusName]);
+        }
+      }
+      this.#codes = codes;
+      this.#statuses = statuses;
+    }
+    this.#shouldRetry = o.shouldRetry;
+    this.#deadlineMs = o.deadlineMs ?? NONE;
+    this.#minAttemptMs = o.minAttemptMs;
+    this.#random = o.random ?? Math.random;
+    this.#service = o.service;
+    this.#clock = o.clock ?? systemClock;
+    this.#logger = o.logger ?? noopLogger;
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<K extends keyof RetryEvents>(event: K, listener: Listener<RetryEvents[K]>): Unsubscribe {
+    this.#events ??= new Emitter();
+    return this.#events.on(event, listener);
+  }
+
+  /** Runs `fn`, retrying as configured; `signal` cancels the call and any pending delay. */
+  execute<T>(fn: Operation<T>, signal?: AbortSignal): Promise<T> {
+    return this.run(fn, rootContext(signal));
+  }
+
+  /** Runs `fn` inside an outer policy's context; the earlier of both deadlines applies. */
+  run<T>(fn: Operation<T>, context: ExecuteContext): Promise<T> {
+    if (context !== ROOT_CONTEXT || this.#deadlineMs !== NONE || this.#events?.hasListeners('success')) {
+      return this.#loop(fn, context, false, undefined);
+    }
+    // The common case, first attempt, no deadline, no signal: the operation's own promise with
+    // a rejection handler, and the loop only once it failed.
+    let result: PromiseLike<T> | T;
+    try {
+      result = fn(context);
+    } catch (error) {
+      return this.#loop(fn, context, true, error);
+    }
+    if (!isThenable(result)) return Promise.resolve(result);
+    return Promise.resolve(result).then(undefined, (error: unknown) => this.#loop(fn, context, true, error));
+  }
+
+  /** @internal For `compose`: whether attempt 1 may run without the loop (no deadline, no success listener). */
+  fastEligible(): boolean {
+    return this.#deadlineMs === NONE && this.#events?.hasListeners('success') !== true;
+  }
+
+  /** @internal For `compose`: continues after attempt 1 (run outside the loop) threw `error`. */
+  resumeAfter<T>(error: unknown, fn: Operation<T>, context: ExecuteContext): Promise<T> {
+    return this.#loop(fn, context, true, error);
+  }
+
+  /** The retry loop; with `failed`, attempt 1 already ran and threw `firstError`. */
+  async #loop<T>(
+    fn: Operation<T>,
+    context: ExecuteContext,
+    failed: boolean,
+    firstError: unknown,
+  ): Promise<T> {
+    const signal = context.signal;
+    if (!failed && signal.aborted) throw abortError(signal);
+    const clock = this.#clock;
+    // Race attempts against the deadline and the caller's signal only when either can fire.
+    const guarded = this.#deadlineMs !== NONE || signal !== NEVER_ABORTED;
+    if (guarded) this.#queue ??= deadlineQueueFor(clock);
+    const queue = guarded ? this.#queue : undefined;
+    let deadline = context.deadline;
+    if (this.#deadlineMs !== NONE) {
+      const own = queue!.now() + this.#deadlineMs;
+      if (own < deadline) deadline = own;
+    }
+    let previousDelay = 0;
+    for (let attempt = 1; ; attempt++) {
+      let raw: unknown;
+      if (attempt === 1 && failed) {
+        raw = firstError;
+      } else {
+        const ctx =
+          attempt === 1 && context.attempt === 1 && deadline === context.deadline
+            ? context
+            : new ChildContext(context, attempt, deadline);
+        try {
+          const value =
+            queue === undefined
+              ? await fn(ctx)
+              : await runWithDeadline(fn, ctx, deadline, queue.now(), queue, this.#deadlineMs, this);
+          this.#events?.emit('success', { attempts: attempt });
+          return value;
+        } catch (error) {
+          raw = error;
+        }
+      }
+      const error = ServiceError.from(raw);
+      if (signal.aborted) throw this.#giveUp(abortError(signal), raw, attempt, 'aborted');
+      if (!this.#decide(error, raw, attempt)) throw this.#giveUp(error, raw, attempt, 'not-retryable');
+      if (attempt >= this.#maxAttempts) throw this.#giveUp(error, raw, attempt, 'attempts-exhausted');
+      const delay = error.retryAfterMs ?? backoffDelay(attempt, previousDelay, this.#backoff, this.#random);
+      previousDelay = delay;
+      if (deadline !== Number.POSITIVE_INFINITY && clock.now() + delay + this.#minAttemptMs >= deadline) {
+        throw this.#giveUp(error, raw, attempt, 'deadline');
+      }
+      this.#events?.emit('retry', { attempt, delayMs: delay, error });
+      if (delay > 0) {
+        try {
+          await sleep(clock, delay, signal);
+        } catch {
+          throw this.#giveUp(abortError(signal), raw, attempt, 'aborted');
+        }
+      }
+    }
+  }
+
+  /** @internal The overall deadline passed during an attempt. */
+  timedOut(timeoutMs: number, deadline: number): ServiceError {
+    return new ServiceError(
+      ServiceErrorCode.TIMEOUT,
+      `Retry deadline of ${timeoutMs} ms exceeded`,
+      this.#service,
+      {
+        retryable: true,
+        metadata: { deadlineMs: timeoutMs, deadline },
+      },
+    );
+  }
+
+  #decide(error: ServiceError, raw: unknown, attempt: number): boolean {
+    let retryable: boolean;
+    if (this.#codes === undefined) retryable = error.retryable;
+    else if (this.#codes.has(error.code)) retryable = true;
+    else retryable = !LOCAL_REJECTIONS.has(error.code) && this.#statuses!.has(error.grpcStatus);
+    return this.#shouldRetry === undefined
+      ? retryable
+      : this.#shouldRetry(error, { attempt, retryable, raw });
+  }
+
+  #giveUp(error: ServiceError, raw: unknown, attempts: number, reason: GiveUpReason): ServiceError {
+    const final = new ServiceError(
+      error.code,
+      attempts > 1 ? `${error.message} (gave up after ${attempts} attempts)` : error.message,
+      error.service ?? this.#service,
+      {
+        retryable: error.retryable,
+        metadata: error.metadata,
+        cause: raw,
+        grpcStatus: error.grpcStatus,
+        httpStatus: error.httpStatus,
+        retryAfterMs: error.retryAfterMs,
+        attempts,
+      },
+    );
+    this.#events?.emit('giveUp', { attempts, reason, error: final });
+    if (attempts > 1) this.#logger.debug('retry gave up', { attempts, reason, code: final.code });
+    return final;
+  }
+}
+
+/** Waits `ms` on `clock`; rejects when `signal` aborts. The timer is ref'd: work is pending. */
+function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  if (signal === NEVER_ABORTED) return new Promise((resolve) => clock.setTimeout(resolve, ms));
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clock.clearTimeout(timer);
+      reject(abortError(signal));
+    };
+    const timer = clock.setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

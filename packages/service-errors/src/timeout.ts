@@ -1,0 +1,242 @@
+import { z } from 'zod';
+import { type Clock, systemClock } from './clock';
+import { type DeadlineEntry, type DeadlineQueue, deadlineQueueFor } from './deadline-queue';
+import { Emitter, type Listener, type Unsubscribe } from './emitter';
+import { ServiceErrorCode } from './error-code';
+import { clockOption } from './option-schemas';
+import {
+  abortError,
+  type ExecuteContext,
+  isThenable,
+  NEVER_ABORTED,
+  type Operation,
+  type Policy,
+  rootContext,
+} from './policy';
+import { ServiceError } from './service-error';
+import { intAtLeast, parseOptions } from './validation';
+
+/** Options of a {@link Timeout}. */
+export const timeoutOptionsSchema = z.strictObject({
+  /** How long one call may take, in ms. */
+  timeoutMs: intAtLeast(1),
+  /** Service name put on the TIMEOUT error. */
+  service: z.string().optional(),
+  clock: clockOption.optional(),
+});
+
+/** Options of a {@link Timeout}. */
+export type TimeoutOptions = z.input<typeof timeoutOptionsSchema>;
+
+/** Events of a {@link Timeout}. */
+export interface TimeoutEvents {
+  /** A call ran past its deadline and was rejected with TIMEOUT (its signal aborted). */
+  timeout: { timeoutMs: number; error: ServiceError };
+}
+
+/**
+ * Bounds how long a call may take: at the deadline the call rejects with a retryable
+ * `TIMEOUT` ServiceError and the signal handed to the operation aborts with that error, so a
+ * gRPC call or `fetch` given the signal stops too. The deadline is the earlier of `timeoutMs`
+ * from the start and the outer context's deadline (a retry's overall deadline).
+ *
+ * Cheap on the success path: no timer and no clock read per call (one shared ticker per clock,
+ * see DeadlineQueue: a call may run up to about a millisecond past its deadline, as with Node's
+ * own timers, never less than `timeoutMs`), and the AbortController is only created if the
+ * operation reads `context.signal`.
+ */
+export class Timeout implements Policy {
+  readonly timeoutMs: number;
+  readonly #service: string | undefined;
+  readonly #clock: Clock;
+  readonly #queue: DeadlineQueue;
+  #events: Emitter<TimeoutEvents> | undefined;
+
+  constructor(options: TimeoutOptions) {
+    const o = parseOptions(timeoutOptionsSchema, options, 'Timeout');
+    this.timeoutMs = o.timeoutMs;
+    this.#service = o.service;
+    this.#clock = o.clock ?? systemClock;
+    this.#queue = deadlineQueueFor(this.#clock);
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<K extends keyof TimeoutEvents>(event: K, listener: Listener<TimeoutEvents[K]>): Unsubscribe {
+    this.#events ??= new Emitter();
+    return this.#events.on(event, listener);
+  }
+
+  /** Runs `fn` with a deadline of `timeoutMs`. */
+  execute<T>(fn: Operation<T>, signal?: AbortSignal): Promise<T> {
+    return this.run(fn, rootContext(signal));
+  }
+
+  /** Runs `fn` with a deadline of `timeoutMs`, or the outer context's deadline if earlier. */
+  run<T>(fn: Operation<T>, context: ExecuteContext): Promise<T> {
+    const now = this.#queue.now();
+    const own = now + this.timeoutMs;
+    const deadline = Math.min(context.deadline, own);
+    return runWithDeadline(fn, context, deadline, now, this.#queue, this.timeoutMs, this);
+  }
+
+  /** @internal Called by a TimedCall when its deadline passes. */
+  timedOut(timeoutMs: number, deadline: number): ServiceError {
+    const error = timeoutError(this.#service, timeoutMs, deadline);
+    this.#events?.emit('timeout', { timeoutMs, error });
+    return error;
+  }
+}
+
+/** Who a {@link runWithDeadline} call reports its expiry to. */
+export interface TimeoutOwner {
+  timedOut(timeoutMs: number, deadline: number): ServiceError;
+}
+
+function timeoutError(service: string | undefined, timeoutMs: number, deadline: number): ServiceError {
+  return new ServiceError(ServiceErrorCode.TIMEOUT, `Operation timed out after ${timeoutMs} ms`, service, {
+    retryable: true,
+    metadata: { timeoutMs, deadline },
+  });
+}
+
+/**
+ * Runs `fn` so that it settles by `deadline`: used by Timeout and by a RetryPolicy's overall
+ * deadline. `timeoutMs` is only for the error message.
+ */
+export function runWithDeadline<T>(
+  fn: Operation<T>,
+  parent: ExecuteContext,
+  deadline: number,
+  now: number,
+  queue: DeadlineQueue,
+  timeoutMs: number,
+  owner: TimeoutOwner,
+): Promise<T> {
+  const parentSignal = parent.signal;
+  if (parentSignal.aborted) return Promise.reject(abortError(parentSignal));
+  if (deadline <= now) return Promise.reject(owner.timedOut(timeoutMs, deadline));
+  const call = new TimedCall<T>(parent, deadline, queue, timeoutMs, owner);
+  let result: PromiseLike<T> | T;
+  try {
+    result = fn(call);
+  } catch (error) {
+    call.settled = true;
+    return Promise.reject(error);
+  }
+  // A synchronous result cannot be interrupted; there is nothing to race.
+  if (!isThenable(result)) {
+    call.settled = true;
+    return Promise.resolve(result);
+  }
+  return call.race(result);
+}
+
+const NEVER_TIMES_OUT: TimeoutOwner = {
+  timedOut: () => {
+    throw new Error('unreachable: an infinite deadline expired');
+  },
+};
+
+/**
+ * Runs `fn` so that it rejects as soon as the context's signal aborts, even if `fn` ignores
+ * the signal. Only worth its cost when the signal can abort (not NEVER_ABORTED).
+ */
+export function runAbortable<T>(fn: Operation<T>, context: ExecuteContext, queue: DeadlineQueue): Promise<T> {
+  return runWithDeadline(fn, context, Number.POSITIVE_INFINITY, 0, queue, 0, NEVER_TIMES_OUT);
+}
+
+/**
+ * One call under a deadline: the context handed to the operation (its signal created on
+ * first read) and the deadline entry that rejects the call when it expires.
+ */
+class TimedCall<T> implements ExecuteContext, DeadlineEntry {
+  readonly deadline: number;
+  heapIndex = -1;
+  settled = false;
+  readonly #parent: ExecuteContext;
+  readonly #queue: DeadlineQueue;
+  readonly #timeoutMs: number;
+  readonly #owner: TimeoutOwner;
+  #controller: AbortController | undefined;
+  #reject: ((error: unknown) => void) | undefined;
+  #reason: ServiceError | undefined;
+  #listening: AbortSignal | undefined;
+
+  constructor(
+    parent: ExecuteContext,
+    deadline: number,
+    queue: DeadlineQueue,
+    timeoutMs: number,
+    owner: TimeoutOwner,
+  ) {
+    this.#parent = parent;
+    this.deadline = deadline;
+    this.#queue = queue;
+    this.#timeoutMs = timeoutMs;
+    this.#owner = owner;
+  }
+
+  get attempt(): number {
+    return this.#parent.attempt;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#reason !== undefined) this.#controller.abort(this.#reason);
+      else if (this.settled) {
+        // Finished before anyone asked: the signal stays quiet.
+      } else {
+        const parent = this.#parent.signal;
+        if (parent.aborted) this.#controller.abort(parent.reason);
+      }
+    }
+    return this.#controller.signal;
+  }
+
+  race(result: PromiseLike<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#reject = reject;
+      this.#queue.add(this);
+      const parent = this.#parent.signal;
+      if (parent !== NEVER_ABORTED) {
+        this.#listening = parent;
+        parent.addEventListener('abort', this);
+      }
+      result.then(
+        (value) => {
+          if (this.#finish()) resolve(value);
+        },
+        (error: unknown) => {
+          if (this.#finish()) reject(error);
+        },
+      );
+    });
+  }
+
+  /** The deadline passed. */
+  expire(): void {
+    if (this.settled) return;
+    this.#fail(this.#owner.timedOut(this.#timeoutMs, this.deadline));
+  }
+
+  /** The parent signal aborted: the call is its own listener object, so no closure per call. */
+  handleEvent(): void {
+    if (!this.settled) this.#fail(abortError(this.#listening!));
+  }
+
+  #fail(error: ServiceError): void {
+    this.#finish();
+    this.#reason = error;
+    this.#reject!(error);
+    this.#controller?.abort(error);
+  }
+
+  #finish(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    this.#queue.remove(this);
+    if (this.#listening !== undefined) this.#listening.removeEventListener('abort', this);
+    return true;
+  }
+}
