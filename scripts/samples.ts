@@ -14,6 +14,8 @@ export interface Sample {
   source: string;
   prelude: string | undefined;
   provides: string[];
+  /** The ServiceError code the sample throws by design (`// throws: ServiceError CODE` in its prelude). */
+  throws: string | undefined;
 }
 
 export function listSamples(dir = samplesDir): Sample[] {
@@ -34,7 +36,8 @@ export function listSamples(dir = samplesDir): Sample[] {
           .exec(prelude ?? '')?.[1]
           ?.split(/[\s,]+/)
           .filter(Boolean) ?? [];
-      return { slug, source, prelude, provides };
+      const throws = /\/\/\s*throws:\s*ServiceError\s+(\w+)/.exec(prelude ?? '')?.[1];
+      return { slug, source, prelude, provides, throws };
     });
 }
 
@@ -62,7 +65,25 @@ export function wrapSample(sample: Sample, preludeSpecifier: string): string {
     lines.push('  const __ctx = await setup();');
     if (sample.provides.length > 0) lines.push(`  const { ${sample.provides.join(', ')} } = __ctx;`);
   }
-  lines.push('  try {', body, '  } finally {');
+  if (sample.throws === undefined) {
+    lines.push('  try {', body, '  } finally {');
+  } else {
+    // A sample that shows how to throw must throw exactly that error, and nothing else.
+    const code = JSON.stringify(sample.throws);
+    lines.push(
+      '  try {',
+      '    let threw = false;',
+      '    try {',
+      body,
+      '    } catch (error) {',
+      `      if ((error as Error)?.name !== 'ServiceError' || (error as { code?: unknown }).code !== ${code}) throw error;`,
+      "      process.stdout.write('threw as documented: ' + String((error as Error).message) + '\\n');",
+      '      threw = true;',
+      '    }',
+      `    if (!threw) throw new Error('the sample should have thrown ServiceError ' + ${code});`,
+      '  } finally {',
+    );
+  }
   if (sample.prelude !== undefined) {
     lines.push('    await (__ctx as { teardown?: () => Promise<void> | void }).teardown?.();');
   }
