@@ -2,8 +2,8 @@
  * Copies the protos from the repository's top-level `proto/` (their one source) into this
  * package's `proto/` (what ships) and generates `src/generated/` with proto-loader-gen-types.
  * `--copy` (the build) only copies the protos. `--check` writes nothing: it generates into a
- * temporary directory and fails when the committed copy or types differ, so CI catches a proto
- * edited without `pnpm gen`.
+ * temporary directory and fails when the committed types differ, so CI catches a proto edited
+ * without `pnpm gen`. The package's proto/ copy is a build output and is not committed.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -90,16 +90,14 @@ if (process.argv.includes('--copy')) {
   process.stdout.write(`copied ${protos.length} protos into proto/\n`);
 } else if (!check) {
   generate(join(pkg, 'proto'), join(pkg, 'src', 'generated'));
-  process.stdout.write(`generated ${protos.length} protos into proto/ and src/generated/\n`);
+  process.stdout.write(`generated src/generated/ from ${protos.length} protos (copied into proto/)\n`);
 } else {
   const tmp = mkdtempSync(join(tmpdir(), 'grpc-proto-gen-'));
   try {
     generate(join(tmp, 'proto'), join(tmp, 'generated'));
     const stale = [];
-    for (const [mine, fresh] of [
-      [join(pkg, 'proto'), join(tmp, 'proto')],
-      [join(pkg, 'src', 'generated'), join(tmp, 'generated')],
-    ]) {
+    // The package's proto/ is a build output (gitignored); the types are committed.
+    for (const [mine, fresh] of [[join(pkg, 'src', 'generated'), join(tmp, 'generated')]]) {
       const a = files(mine);
       const b = files(fresh);
       for (const f of new Set([...a, ...b])) {

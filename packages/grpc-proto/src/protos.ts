@@ -69,6 +69,10 @@ function findProtoDir(): string {
   // dist/index.js and src/protos.ts both sit one level below the package root.
   const shipped = join(moduleDir(), '..', 'proto');
   if (existsSync(join(shipped, 'asr.proto'))) return shipped;
+  // Run from sources in this repository (tests, demo): the one source is the top-level proto/;
+  // the build copies it into the package.
+  const repository = join(moduleDir(), '..', '..', '..', 'proto');
+  if (existsSync(join(repository, 'asr.proto'))) return repository;
   throw new ServiceError(
     ServiceErrorCode.INTERNAL_ERROR,
     `@clone/grpc-proto: the shipped protos are missing from ${shipped}`,
