@@ -2,13 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getMethodPolicy, isRetryableMethod } from './method-policy';
-import {
-  loadProtos,
-  protoPath,
-  SERVICE_KINDS,
-  SERVICE_PROTOS,
-  serviceDefinition,
-} from './protos';
+import { loadProtos, protoPath, SERVICE_KINDS, SERVICE_PROTOS, serviceDefinition } from './protos';
 
 describe('protos', () => {
   it('loads the five protos from their one source, the top-level proto/, when run from the repository', () => {
