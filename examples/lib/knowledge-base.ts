@@ -12,7 +12,29 @@ export interface ScoredDocument extends KnowledgeDocument {
   score: number;
 }
 
-const STOP = new Set(['a', 'an', 'the', 'is', 'are', 'to', 'of', 'and', 'or', 'in', 'on', 'for', 'what', 'how', 'do', 'i', 'you', 'my', 'me', 'it', 'can']);
+const STOP = new Set([
+  'a',
+  'an',
+  'the',
+  'is',
+  'are',
+  'to',
+  'of',
+  'and',
+  'or',
+  'in',
+  'on',
+  'for',
+  'what',
+  'how',
+  'do',
+  'i',
+  'you',
+  'my',
+  'me',
+  'it',
+  'can',
+]);
 
 export const terms = (text: string): string[] =>
   text
@@ -25,6 +47,10 @@ export class KnowledgeBase {
 
   upsert(doc: KnowledgeDocument): void {
     this.#docs.set(doc.id, { doc, terms: new Set(terms(doc.text)) });
+  }
+
+  delete(id: string): boolean {
+    return this.#docs.delete(id);
   }
 
   get size(): number {

@@ -16,7 +16,8 @@ export function respond(prompt: string, context: string[]): string {
       bestScore = score;
     }
   }
-  if (best === undefined) return `Good question. I would rather hear what you think about "${prompt.trim()}".`;
+  if (best === undefined)
+    return `Good question. I would rather hear what you think about "${prompt.trim()}".`;
   return `${best} Anything else you would like to know?`;
 }
 

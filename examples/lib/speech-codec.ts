@@ -22,7 +22,8 @@ export function encodeSpeech(text: string): Buffer {
     let code = text.charCodeAt(i);
     if (code < FIRST || code > LAST) code = 63;
     const w = (2 * Math.PI * frequencyOf(code)) / SAMPLE_RATE;
-    for (let n = 0; n < FRAME; n++) out.writeInt16LE(Math.round(AMPLITUDE * Math.sin(w * n)), (i * FRAME + n) * 2);
+    for (let n = 0; n < FRAME; n++)
+      out.writeInt16LE(Math.round(AMPLITUDE * Math.sin(w * n)), (i * FRAME + n) * 2);
   }
   return out;
 }

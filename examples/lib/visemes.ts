@@ -5,9 +5,32 @@
 export type Viseme = 'rest' | 'AA' | 'EE' | 'OO' | 'FV' | 'MBP' | 'L' | 'TH' | 'CDG';
 
 const MAP: Record<string, Viseme> = {
-  a: 'AA', e: 'EE', i: 'EE', o: 'OO', u: 'OO', y: 'EE',
-  f: 'FV', v: 'FV', m: 'MBP', b: 'MBP', p: 'MBP', l: 'L', t: 'TH', d: 'CDG',
-  c: 'CDG', g: 'CDG', k: 'CDG', s: 'CDG', z: 'CDG', n: 'CDG', r: 'L', h: 'rest', w: 'OO', j: 'CDG', q: 'CDG', x: 'CDG',
+  a: 'AA',
+  e: 'EE',
+  i: 'EE',
+  o: 'OO',
+  u: 'OO',
+  y: 'EE',
+  f: 'FV',
+  v: 'FV',
+  m: 'MBP',
+  b: 'MBP',
+  p: 'MBP',
+  l: 'L',
+  t: 'TH',
+  d: 'CDG',
+  c: 'CDG',
+  g: 'CDG',
+  k: 'CDG',
+  s: 'CDG',
+  z: 'CDG',
+  n: 'CDG',
+  r: 'L',
+  h: 'rest',
+  w: 'OO',
+  j: 'CDG',
+  q: 'CDG',
+  x: 'CDG',
 };
 
 export interface VisemeFrame {

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { RegistryBackend, ServiceRegistry } from '@clone/service-discovery';
 import {
   type CircuitBreakerOptions,
@@ -130,6 +131,12 @@ function bad(variable: string, message: string): ServiceError {
   });
 }
 
+function defaultServiceName(): string {
+  const script = process.argv[1];
+  const name = script === undefined ? '' : basename(script).replace(/\.[cm]?[jt]s$/, '');
+  return /^[\w.-]+$/.test(name) ? name : 'service';
+}
+
 function intVar(env: Env, variable: string): number | undefined {
   const raw = env[variable]?.trim();
   if (raw === undefined || raw === '') return undefined;
@@ -158,13 +165,14 @@ export function configFromEnv(
     if (host !== undefined && host !== '')
       services[kind] = { endpoint: { host, port: port ?? DEFAULT_PORTS[kind] } };
   }
-  const serviceName = overrides.serviceName ?? env.SERVICE_NAME?.trim();
-  if (serviceName === undefined || serviceName === '') {
-    throw bad('SERVICE_NAME', 'must be set (or pass serviceName) to name this service in its tokens');
-  }
+  // SERVICE_NAME is not among the seed's variables, so it is optional: the entry script's name
+  // (`orchestrator` for `node orchestrator.js`) is a readable default for the tokens' serviceName.
+  const serviceName = overrides.serviceName ?? (env.SERVICE_NAME?.trim() || defaultServiceName());
   const jwtSecret = overrides.jwtSecret ?? env.JWT_SECRET;
   if (jwtSecret === undefined || jwtSecret === '')
     throw bad('JWT_SECRET', 'must be set to the shared service secret');
+  if (overrides.jwtSecret === undefined && Buffer.byteLength(jwtSecret) < 32)
+    throw bad('JWT_SECRET', `must be at least 32 bytes for HS256, got ${Buffer.byteLength(jwtSecret)}`);
   const healthCheckIntervalMs = intVar(env, 'HEALTH_CHECK_INTERVAL');
   const { services: overrideServices, circuitBreaker, retry, ...rest } = overrides;
   const merged: Record<string, z.input<typeof serviceSettings>> = { ...services };

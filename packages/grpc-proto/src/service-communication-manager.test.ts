@@ -475,6 +475,16 @@ describe('ServiceCommunicationManager', () => {
     expect(m.createASRClient().getChannel().getTarget()).toContain('127.0.0.1:1');
     expect(m.getCircuitBreaker('asr').getStats().state).toBe(CircuitState.CLOSED);
     expect(() => ServiceCommunicationManager.fromEnv({ SERVICE_NAME: 'x' })).toThrow(/JWT_SECRET/);
+    expect(() => ServiceCommunicationManager.fromEnv({ JWT_SECRET: 'short' })).toThrow(
+      /JWT_SECRET must be at least 32 bytes/,
+    );
+    // Only the seed's variables: SERVICE_NAME is optional.
+    const seedOnly = ServiceCommunicationManager.fromEnv({
+      JWT_SECRET: TEST_SECRET,
+      ASR_SERVICE_HOST: 'asr',
+    });
+    cleanups.push(() => seedOnly.close());
+    expect(seedOnly.createASRClient().getChannel().getTarget()).toContain('asr:50051');
     expect(() =>
       ServiceCommunicationManager.fromEnv({
         SERVICE_NAME: 'x',
@@ -482,6 +492,20 @@ describe('ServiceCommunicationManager', () => {
         RETRY_MAX_ATTEMPTS: 'many',
       }),
     ).toThrow(/RETRY_MAX_ATTEMPTS/);
+  });
+
+  it('rejects bad arguments with BAD_REQUEST naming them, without touching the breaker', async () => {
+    const m = manager();
+    await expect(m.executeServiceCall('', async () => 1)).rejects.toMatchObject({
+      code: ServiceErrorCode.BAD_REQUEST,
+      message: expect.stringContaining('serviceName'),
+    });
+    await expect(m.executeServiceCall('asr', undefined as never)).rejects.toMatchObject({
+      code: ServiceErrorCode.BAD_REQUEST,
+      message: expect.stringContaining('fn must be a function'),
+    });
+    expect(m.getCircuitBreaker('asr').getStats().totalFailures ?? 0).toBe(0);
+    expect(() => m.createClient('nope' as never)).toThrow(/kind must be one of .*got "nope"/);
   });
 
   it('fails a call to a host that does not resolve with a ServiceError, as the seed sample expects', async () => {

@@ -230,6 +230,14 @@ export class ServiceCommunicationManager {
     options: ManagerClientOptions = {},
   ): ServiceClient<K> {
     this.#assertOpen();
+    if (!Object.hasOwn(CLIENT_PERMISSIONS, kind)) {
+      throw new ServiceError(
+        ServiceErrorCode.BAD_REQUEST,
+        `createClient: kind must be one of ${Object.keys(CLIENT_PERMISSIONS).join(', ')}, got ${JSON.stringify(kind)}`,
+        undefined,
+        { retryable: false, metadata: { field: 'kind' } },
+      );
+    }
     const resolved = target ?? this.#config.services?.[kind]?.endpoint ?? kind;
     if (typeof resolved === 'string' && !this.#config.enableServiceDiscovery && !/[:/]/.test(resolved)) {
       throw new ServiceError(
@@ -266,6 +274,23 @@ export class ServiceCommunicationManager {
   ): Promise<T> {
     try {
       this.#assertOpen();
+      // Bad arguments are the caller's bug: reject before any breaker counts them as an outage.
+      if (typeof serviceName !== 'string' || serviceName.trim() === '') {
+        throw new ServiceError(
+          ServiceErrorCode.BAD_REQUEST,
+          `executeServiceCall: serviceName must be a non-empty string, got ${JSON.stringify(serviceName)}`,
+          undefined,
+          { retryable: false, metadata: { field: 'serviceName' } },
+        );
+      }
+      if (typeof fn !== 'function') {
+        throw new ServiceError(
+          ServiceErrorCode.BAD_REQUEST,
+          `executeServiceCall: fn must be a function, got ${typeof fn}`,
+          serviceName,
+          { retryable: false, metadata: { field: 'fn' } },
+        );
+      }
       if (this.#config.refuseUnhealthy) this.#refuseIfUnhealthy(serviceName);
     } catch (error) {
       return Promise.reject(error);

@@ -479,6 +479,21 @@ describe('SagaOrchestrator', () => {
     expect(done.status).toBe('compensated');
     expect(done.error?.code).toBe(ServiceErrorCode.BAD_REQUEST);
     expect(retrying).toEqual([2, 3]);
+
+    // A plain Error, as seed 003's handlers throw, is retried.
+    let plainCalls = 0;
+    o.registerStepHandler('plain', () => {
+      if (++plainCalls < 3) throw new Error('transient');
+      return 'ok';
+    });
+    const id3 = await o.startSaga(
+      't',
+      [{ id: 'p', name: 'p', service: 's', action: 'plain', retryAttempts: 2 }],
+      {},
+    );
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect((await o.waitForSaga(id3)).status).toBe('completed');
+    expect(plainCalls).toBe(3);
   });
 
   it('compensates with backoff by default, retrying any error', async () => {

@@ -1,4 +1,10 @@
-import { type Clock, RetryPolicy, type ServiceError, ServiceErrorCode } from '@clone/service-errors';
+import {
+  type Clock,
+  isServiceError,
+  RetryPolicy,
+  type ServiceError,
+  ServiceErrorCode,
+} from '@clone/service-errors';
 import type { RetryLike } from './step-runner';
 
 /**
@@ -17,12 +23,29 @@ export function defaultCompensationRetry(clock: Clock): RetryLike {
 }
 
 /**
- * Seed 003's `retryAttempts`: `retries + 1` attempts with backoff. Only retryable errors are
- * retried (timeouts, unavailable services, a ServiceError marked retryable): retrying a
- * validation failure cannot help and costs the step's timeout again.
+ * Seed 003's `retryAttempts`: `retries + 1` attempts with backoff. A handler that throws a plain
+ * Error (as seed 003's handlers do) is retried: asking for retries says the step is worth
+ * another try. A ServiceError decides for itself through `retryable` (a validation failure is
+ * not retried), and an abort (timeout of the saga, cancel) never is.
  */
 export function retryAttemptsPolicy(retries: number, clock: Clock): RetryLike | undefined {
   return retries <= 0
     ? undefined
-    : new RetryPolicy({ maxAttempts: retries + 1, initialDelayMs: 100, maxDelayMs: 5_000, clock });
+    : new RetryPolicy({
+        maxAttempts: retries + 1,
+        initialDelayMs: 100,
+        maxDelayMs: 5_000,
+        shouldRetry: (error, { retryable }) => {
+          if (error.code === ServiceErrorCode.CANCELLED) return false;
+          if (retryable) return true;
+          // A handler's plain Error reaches the policy wrapped by ServiceError.from: an
+          // INTERNAL_ERROR whose cause is the original, not a ServiceError.
+          return (
+            error.code === ServiceErrorCode.INTERNAL_ERROR &&
+            error.cause instanceof Error &&
+            !isServiceError(error.cause)
+          );
+        },
+        clock,
+      });
 }

@@ -11,6 +11,12 @@ describe('permissions', () => {
     expect(hasPermission(holder(), 'asr:read')).toBe(false);
   });
 
+  it('grants nothing to a holder without a permissions array', () => {
+    expect(hasPermission({} as never, 'asr:read')).toBe(false);
+    expect(hasPermission(null as never, 'asr:read')).toBe(false);
+    expect(hasAllPermissions({ permissions: 'asr:read' } as never, ['asr:read'])).toBe(false);
+  });
+
   it('treats a granted resource wildcard as every action of that resource', () => {
     const p = holder('asr:*');
     expect(hasPermission(p, 'asr:read')).toBe(true);

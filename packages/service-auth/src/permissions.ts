@@ -26,7 +26,8 @@ export function permissionMatches(granted: string, required: string): boolean {
 
 /** Whether `payload` grants `permission`, wildcards included. */
 export function hasPermission(payload: PermissionHolder, permission: string): boolean {
-  const granted = payload.permissions;
+  const granted = payload?.permissions;
+  if (!Array.isArray(granted)) return false;
   // Exact grants are the common case: one pass of string compares before any splitting.
   for (let i = 0; i < granted.length; i++) if (granted[i] === permission) return true;
   for (let i = 0; i < granted.length; i++) {

@@ -269,9 +269,10 @@ describe('verifyServiceToken', () => {
     expect(
       reasonOf(() => m.verifyServiceToken(m.generateServiceToken('ws-1', 'ws', [], { audience: 'tts' }))),
     ).toBe('wrong_audience');
-    expect(reasonOf(() => m.verifyServiceToken(m.generateServiceToken('ws-1', 'ws', [])))).toBe(
-      'wrong_audience',
-    );
+    // Without a per-token audience the configured one is used, so the manager accepts its own tokens.
+    expect(m.verifyServiceToken(m.generateServiceToken('ws-1', 'ws', [])).aud).toBe('asr');
+    const withoutAud = jwt.sign(claims(), SECRET, { algorithm: 'HS256' });
+    expect(reasonOf(() => m.verifyServiceToken(withoutAud))).toBe('wrong_audience');
   });
 
   it('checks the issuer when configured: wrong_issuer', () => {

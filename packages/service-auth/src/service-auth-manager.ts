@@ -394,7 +394,11 @@ export class ServiceAuthManager {
       jti,
     };
     if (this.#options.issuer !== undefined) claims.iss = this.#options.issuer;
-    if (request.audience !== undefined) claims.aud = request.audience;
+    // Without a per-token audience, tokens are for the audience this manager verifies, so a
+    // manager configured with `audience` accepts its own tokens.
+    const configured = this.#options.audience;
+    const audience = request.audience ?? (Array.isArray(configured) ? configured[0] : configured);
+    if (audience !== undefined) claims.aud = audience;
     const token = jwt.sign(
       claims,
       key.signKey,
@@ -405,7 +409,7 @@ export class ServiceAuthManager {
         serviceId: request.serviceId,
         serviceName: request.serviceName,
         permissions,
-        audience: request.audience,
+        audience,
         kid: key.kid,
         jti,
         expiresAt: new Date(exp * 1000),

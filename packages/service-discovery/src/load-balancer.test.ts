@@ -37,20 +37,23 @@ describe('load balancers', () => {
     }
   });
 
-  it('round robin visits every instance once per cycle, from a random start', () => {
+  it('round robin visits every instance once per cycle, in registration order', () => {
     const list = instances(4);
-    const balancer = new RoundRobinBalancer(() => 0.5);
+    const balancer = new RoundRobinBalancer();
     balancer.update(list);
     const picked = Array.from({ length: 8 }, () => balancer.pick()!.serviceId);
-    expect(picked).toEqual(['s-2', 's-3', 's-0', 's-1', 's-2', 's-3', 's-0', 's-1']);
+    expect(picked).toEqual(['s-0', 's-1', 's-2', 's-3', 's-0', 's-1', 's-2', 's-3']);
   });
 
-  it('round robin stays in range when the set shrinks', () => {
-    const balancer = new RoundRobinBalancer(() => 0.99);
+  it('round robin keeps its place across updates and stays in range when the set shrinks', () => {
+    const balancer = new RoundRobinBalancer();
     balancer.update(instances(5));
+    expect([balancer.pick(), balancer.pick()].map((i) => i?.serviceId)).toEqual(['s-0', 's-1']);
+    balancer.update(instances(5)); // a health change elsewhere: no jump back, no repeat
+    expect(balancer.pick()?.serviceId).toBe('s-2');
     balancer.update(instances(2));
-    expect(balancer.pick()?.serviceId).toBe('s-1');
     expect(balancer.pick()?.serviceId).toBe('s-0');
+    expect(balancer.pick()?.serviceId).toBe('s-1');
   });
 
   it('random maps the random source onto the instances', () => {

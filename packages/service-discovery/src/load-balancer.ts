@@ -1,3 +1,4 @@
+import { ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import type { ServiceInstance } from './instance';
 
 /**
@@ -27,16 +28,19 @@ export type LoadBalancerFactory = (serviceName: string) => LoadBalancer;
 /** A source of uniform numbers in [0, 1); injectable so tests are deterministic. */
 export type RandomSource = () => number;
 
-/** Cycles through the instances in order, starting at a random one so clients spread out. */
+/**
+ * Cycles through the instances in registration order, as the design document's registry does.
+ * An update (an instance joining, leaving or changing health) keeps the cursor where it is, so
+ * no instance is picked twice in a row because the list changed.
+ */
 export class RoundRobinBalancer implements LoadBalancer {
   readonly name = 'round-robin';
   #instances: readonly ServiceInstance[] = [];
   #next = 0;
-  constructor(private readonly random: RandomSource = Math.random) {}
 
   update(instances: readonly ServiceInstance[]): void {
     this.#instances = instances;
-    this.#next = instances.length === 0 ? 0 : Math.floor(this.random() * instances.length);
+    if (this.#next >= instances.length) this.#next = 0;
   }
 
   pick(): ServiceInstance | undefined {
@@ -174,12 +178,19 @@ export class LeastOutstandingBalancer implements LoadBalancer {
 export function createLoadBalancer(name: LoadBalancerName, random: RandomSource = Math.random): LoadBalancer {
   switch (name) {
     case 'round-robin':
-      return new RoundRobinBalancer(random);
+      return new RoundRobinBalancer();
     case 'random':
       return new RandomBalancer(random);
     case 'weighted':
       return new WeightedBalancer(random);
     case 'least-outstanding':
       return new LeastOutstandingBalancer(random);
+    default:
+      throw new ServiceError(
+        ServiceErrorCode.BAD_REQUEST,
+        `loadBalancer must be one of round-robin, random, weighted, least-outstanding, got ${JSON.stringify(name)}`,
+        undefined,
+        { retryable: false },
+      );
   }
 }

@@ -58,6 +58,8 @@ describe('CircuitBreaker', () => {
     for (let i = 0; i < 5; i++) await expect(breaker.execute(fail)).rejects.toThrow('down');
     const stats = breaker.getStats();
     expect(stats.state).toBe(CircuitState.OPEN);
+    // The seed sample prints failureCount once the circuit is open: it says why.
+    expect(stats.failureCount).toBe(5);
     expect(stats.lastFailureTime).toBe(Date.now());
     expect(stats.nextAttemptTime).toBe(Date.now() + 60000);
     expect(stats.totalFailures).toBe(9);

@@ -513,6 +513,7 @@ export class CircuitBreaker implements Policy {
     if (!sameEpoch) return;
     if (probe) {
       this.#probes--;
+      this.#failures++;
       this.#transition(CircuitState.OPEN, 'probe failed');
       return;
     }
@@ -549,7 +550,8 @@ export class CircuitBreaker implements Policy {
     if (from === to && !force) return;
     this.#state = to;
     this.#newEpoch();
-    this.#failures = 0;
+    // An OPEN circuit keeps the failures that opened it, so getStats() explains the state.
+    if (to !== CircuitState.OPEN) this.#failures = 0;
     this.#successes = 0;
     this.#probes = 0;
     if (to === CircuitState.OPEN) {

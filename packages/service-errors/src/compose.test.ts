@@ -248,6 +248,9 @@ describe('compose', () => {
   it('rejects what is not a policy', () => {
     expect(() => compose()).toThrow('compose: needs at least one policy');
     expect(() => compose({} as never)).toThrow('compose: needs at least one policy');
+    expect(() => compose({ breaker: new CircuitBreaker() } as never)).toThrow(
+      "compose: unknown option 'breaker'",
+    );
     expect(() => compose(new RetryPolicy(), 42 as never)).toThrow(
       'compose: argument 1 must be a policy (with run()), got 42',
     );

@@ -125,10 +125,22 @@ export function compose<const P extends readonly Policy<any>[]>(
 ): ComposedPolicy<SubstituteOf<P>>;
 export function compose(...args: unknown[]): ComposedPolicy<unknown> {
   const first = args[0];
-  const policies =
-    args.length === 1 && first !== null && typeof first === 'object' && !('run' in first)
-      ? ORDER.map((role) => (first as PolicySet<unknown>)[role]).filter((p) => p !== undefined)
-      : (args as Policy<unknown>[]);
+  const isSet = args.length === 1 && first !== null && typeof first === 'object' && !('run' in first);
+  if (isSet) {
+    // A misspelt role (`breaker` for `circuitBreaker`) would silently drop that policy.
+    const unknown = Object.keys(first).filter((key) => !(ORDER as readonly string[]).includes(key));
+    if (unknown.length > 0) {
+      throw new ServiceError(
+        ServiceErrorCode.BAD_REQUEST,
+        `compose: unknown option ${unknown.map((k) => `'${k}'`).join(', ')} (expected ${ORDER.join(', ')})`,
+        undefined,
+        { retryable: false },
+      );
+    }
+  }
+  const policies = isSet
+    ? ORDER.map((role) => (first as PolicySet<unknown>)[role]).filter((p) => p !== undefined)
+    : (args as Policy<unknown>[]);
   if (policies.length === 0) {
     throw new ServiceError(ServiceErrorCode.BAD_REQUEST, 'compose: needs at least one policy', undefined, {
       retryable: false,

@@ -90,6 +90,15 @@ describe('ServiceError', () => {
     }
   });
 
+  it('maps a bare gRPC status error without details or metadata', () => {
+    expect(ServiceError.from(Object.assign(new Error('x'), { code: 14 }))).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      retryable: true,
+    });
+    expect(ServiceError.from({ code: 4 })).toMatchObject({ code: 'TIMEOUT', retryable: true });
+    expect(ServiceError.from(new Response(null, { status: 503 })).message).toBe('HTTP 503');
+  });
+
   it('reads gRPC pushback metadata', () => {
     const grpcError = Object.assign(new Error('14 UNAVAILABLE'), {
       code: 14,

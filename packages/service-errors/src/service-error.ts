@@ -228,14 +228,9 @@ function normalize(error: unknown, service?: string): ServiceError {
       cause: error,
     });
   }
-  // grpc-js ServiceError: numeric status in `code`, plus `details` and `metadata`.
-  if (
-    typeof e.code === 'number' &&
-    Number.isInteger(e.code) &&
-    e.code >= 0 &&
-    e.code <= 16 &&
-    ('details' in e || 'metadata' in e)
-  ) {
+  // grpc-js ServiceError: numeric status in `code` (usually with `details` and `metadata`, but a
+  // hand-made `{ code: 14 }` is a gRPC status too; Node's own errors use string codes).
+  if (typeof e.code === 'number' && Number.isInteger(e.code) && e.code >= 0 && e.code <= 16) {
     return ServiceError.fromGrpcStatus(
       e.code,
       typeof e.details === 'string' && e.details !== '' ? e.details : message,
@@ -258,10 +253,15 @@ function normalize(error: unknown, service?: string): ServiceError {
   const response = typeof e.response === 'object' && e.response !== null ? e.response : e;
   const status = typeof response.status === 'number' ? response.status : response.statusCode;
   if (typeof status === 'number' && status >= 400 && status <= 599) {
-    return ServiceError.fromHttpStatus(status, message ?? response.statusText ?? `HTTP ${status}`, service, {
-      retryAfter: headerValue(response.headers, 'retry-after'),
-      cause: error,
-    });
+    return ServiceError.fromHttpStatus(
+      status,
+      message ?? (response.statusText || `HTTP ${status}`),
+      service,
+      {
+        retryAfter: headerValue(response.headers, 'retry-after'),
+        cause: error,
+      },
+    );
   }
   // An error that wraps a socket error as its cause (undici's "fetch failed").
   if (e.cause !== undefined && e.cause !== error && typeof e.cause === 'object' && e.cause !== null) {

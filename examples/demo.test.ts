@@ -1,0 +1,80 @@
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `pnpm demo [args]` without pnpm: the same command the root script runs, as a child process. */
+function runDemo(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@clone/source', join(ROOT, 'examples/demo.ts'), ...args],
+      { cwd: ROOT, timeout: 85_000, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+const REPLIES = [
+  'I grew up in Lisbon and moved to Berlin to work on distributed systems. Anything else you would like to know?',
+  'My favourite food is grilled sardines with a glass of vinho verde. Anything else you would like to know?',
+  'I have a grey cat called Paxos who ignores every leader election. Anything else you would like to know?',
+];
+
+function expectTheShow(run: Run): void {
+  const out = run.stdout;
+  expect(run.code, `${out}\n${run.stderr}`).toBe(0);
+  // Plain text when stdout is not a terminal.
+  expect(out).not.toContain('\x1b[');
+  // The conversations before the outage complete with the deterministic replies, audio and all.
+  for (const reply of REPLIES) expect(out).toContain(`clone replies: "${reply}"`);
+  expect(out.match(/saga completed in/g)).toHaveLength(4);
+  expect(out.match(/reply audio decodes back to the reply: yes/g)).toHaveLength(4);
+  // TTS dies: its calls are retried, then the circuit opens.
+  expect(out).toMatch(/tts\.Synthesize attempt 3: SERVICE_UNAVAILABLE/);
+  expect(out).toMatch(/retry tts: attempt 1 failed \(SERVICE_UNAVAILABLE\)/);
+  expect(out).toMatch(/circuit tts: CLOSED → OPEN/);
+  // The next call fails fast without reaching the network.
+  expect(out).toContain('tts call refused by the open circuit, never sent (CIRCUIT_OPEN)');
+  expect(out).toContain('tts attempts made during the outage (each sent to the dead service): 3');
+  expect(out).toContain('tts calls refused by the open circuit without a network call: 1');
+  // Both failed sagas compensate the completed steps in reverse order, with a real ClearCache.
+  expect(out.match(/saga failed at synthesize-speech/g)).toHaveLength(2);
+  expect(
+    out.match(/compensated steps, in order: generate-response, retrieve-context, transcribe-audio/g),
+  ).toHaveLength(2);
+  expect(out.match(/compensated retrieve-context: rag\.ClearCache → cleared=true/g)).toHaveLength(2);
+  // TTS comes back: the probe closes the circuit and the conversation completes.
+  expect(out).toMatch(/circuit tts: OPEN → HALF_OPEN/);
+  expect(out).toMatch(/circuit tts: HALF_OPEN → CLOSED/);
+  expect(out).toContain('4 of 4 conversations completed outside the outage');
+  expect(out).toContain('everything closed');
+}
+
+describe('pnpm demo', () => {
+  it('runs the conversations, the TTS outage and the recovery in one process, and exits 0 by itself', async () => {
+    const run = await runDemo();
+    expectTheShow(run);
+    expect(run.stdout).toContain('in-process services, in-memory registry');
+    expect(run.stdout).toMatch(/health tts-service-1: healthy → unhealthy/);
+  }, 90_000);
+
+  it('--etcd: services in their own processes, discovered by name through etcd', async () => {
+    const run = await runDemo('--etcd');
+    expectTheShow(run);
+    expect(run.stdout).toMatch(/etcd {5}listening on http:\/\/127\.0\.0\.1:\d+/);
+    expect(run.stdout).toMatch(/discovered through etcd: asr-service-\d+, rag-service-\d+/);
+    expect(run.stdout).toMatch(/registry: tts-service-\d+ joined/);
+  }, 90_000);
+});
