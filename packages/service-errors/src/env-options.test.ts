@@ -45,6 +45,9 @@ describe('options from the environment', () => {
     expect(() => retryOptionsFromEnv({ RETRY_INITIAL_DELAY: '10ms' })).toThrow(
       'RETRY_INITIAL_DELAY must be a non-negative integer, got "10ms"',
     );
+    expect(() => retryOptionsFromEnv({ RETRY_MAX_ATTEMPTS: '0x10' })).toThrow('RETRY_MAX_ATTEMPTS');
+    expect(() => retryOptionsFromEnv({ RETRY_MAX_DELAY: '1e3' })).toThrow('RETRY_MAX_DELAY');
+    expect(retryOptionsFromEnv({ RETRY_BACKOFF_MULTIPLIER: '1.5' }).backoffMultiplier).toBe(1.5);
     try {
       retryOptionsFromEnv({ RETRY_BACKOFF_MULTIPLIER: '0.5' });
       expect.unreachable();

@@ -29,7 +29,9 @@ function fromEnv<O>(env: Env, specs: readonly Spec<O>[]): Partial<O> {
   for (const [variable, field, schema] of specs) {
     const raw = env[variable];
     if (raw === undefined || raw.trim() === '') continue;
-    const result = schema.safeParse(Number(raw.trim()));
+    const text = raw.trim();
+    // Plain decimal only: Number() would also take '0x10' or '1e3', which no one means here.
+    const result = schema.safeParse(/^[+-]?\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN);
     if (!result.success) {
       const message = result.error.issues[0]?.message ?? 'is invalid';
       throw new ServiceError(

@@ -373,5 +373,8 @@ describe('RetryPolicy', () => {
       'retryableErrors.0 must be a ServiceErrorCode name, a gRPC status name or a gRPC status number (0-16), got "UNAVAILBLE"',
     );
     expect(() => new RetryPolicy({ jitter: 'some' as never })).toThrow('jitter');
+    expect(() => new RetryPolicy({ initialDelayMs: 100, maxDelayMs: 50 })).toThrow(
+      'RetryPolicy: maxDelayMs must be at least initialDelayMs (100), got 50',
+    );
   });
 });

@@ -137,6 +137,17 @@ export class RetryPolicy implements Policy {
 
   constructor(options: RetryOptions = {}) {
     const o = parseOptions(retryOptionsSchema, options, 'RetryPolicy');
+    // Only an explicit maxDelayMs below initialDelayMs is a contradiction; the default cap
+    // rises to a larger initial delay rather than silently shortening it.
+    if (options.maxDelayMs === undefined) o.maxDelayMs = Math.max(o.maxDelayMs, o.initialDelayMs);
+    else if (o.maxDelayMs < o.initialDelayMs) {
+      throw new ServiceError(
+        ServiceErrorCode.BAD_REQUEST,
+        `RetryPolicy: maxDelayMs must be at least initialDelayMs (${o.initialDelayMs}), got ${o.maxDelayMs}`,
+        undefined,
+        { retryable: false, metadata: { field: 'maxDelayMs' } },
+      );
+    }
     this.#maxAttempts = o.maxAttempts;
     this.#backoff = {
       initialDelayMs: o.initialDelayMs,

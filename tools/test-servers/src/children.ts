@@ -19,17 +19,31 @@ export function atExit(fn: () => void): () => void {
   return () => cleanups.delete(fn);
 }
 
+function cleanupAll(): void {
+  for (const child of live) child.kill('SIGKILL');
+  live.clear();
+  for (const fn of cleanups) {
+    try {
+      fn();
+    } catch {
+      // best effort at exit
+    }
+  }
+  cleanups.clear();
+}
+
 function hook(): void {
   if (hooked) return;
   hooked = true;
-  process.once('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
-    for (const fn of cleanups) {
-      try {
-        fn();
-      } catch {
-        // best effort at exit
-      }
-    }
-  });
+  process.once('exit', cleanupAll);
+  // 'exit' does not run when a signal ends the process (Ctrl-C, a runner's SIGTERM): clean up,
+  // then let the signal do what it would have done had we not listened.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      cleanupAll();
+      process.removeListener(signal, onSignal);
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
 }

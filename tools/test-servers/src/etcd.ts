@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { track } from './children';
+import { atExit, track } from './children';
 import { freePort, waitFor } from './ports';
 
 /** A private etcd on a random loopback port with a temporary data directory. */
@@ -27,6 +27,7 @@ export async function startEtcd(): Promise<EtcdServer> {
     throw new Error('etcd is not installed: run `pnpm servers` (installs the Debian package etcd-server)');
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'clone-etcd-'));
+  const unhook = atExit(() => rmSync(dataDir, { recursive: true, force: true }));
   const [port, peerPort] = [await freePort(), await freePort()];
   const endpoint = `http://127.0.0.1:${port}`;
   const peer = `http://127.0.0.1:${peerPort}`;
@@ -84,6 +85,7 @@ export async function startEtcd(): Promise<EtcdServer> {
     start,
     async stop() {
       await kill('SIGTERM');
+      unhook();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
