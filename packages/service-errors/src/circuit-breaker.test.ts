@@ -4,35 +4,13 @@ import { CircuitBreaker, type CircuitBreakerEvents, CircuitState } from './circu
 import type { Clock } from './clock';
 import { ServiceErrorCode } from './error-code';
 import { isServiceError, ServiceError } from './service-error';
-
-/** A clock object of its own (so a shared deadline queue from another test never interferes). */
-function fakeClock(): Clock {
-  return {
-    now: () => Date.now(),
-    setTimeout: (fn, ms, unref) => {
-      const h = setTimeout(fn, ms);
-      if (unref) h.unref?.();
-      return h;
-    },
-    clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-  };
-}
+import { fakeClock, rejection } from './test-helpers';
 
 const unavailable = () => new ServiceError(ServiceErrorCode.SERVICE_UNAVAILABLE, 'down');
 const fail = async (): Promise<never> => {
   throw unavailable();
 };
 const ok = async () => 'ok';
-
-async function rejection(p: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isServiceError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('CircuitBreaker', () => {
   beforeEach(() => {

@@ -2,35 +2,13 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Bulkhead } from './bulkhead';
 import { CircuitBreaker, CircuitState } from './circuit-breaker';
-import type { Clock } from './clock';
 import { compose } from './compose';
 import { ServiceErrorCode } from './error-code';
 import { Fallback } from './fallback';
 import { RetryPolicy } from './retry-policy';
 import { isServiceError, ServiceError } from './service-error';
+import { fakeClock, rejection } from './test-helpers';
 import { Timeout } from './timeout';
-
-function fakeClock(): Clock {
-  return {
-    now: () => Date.now(),
-    setTimeout: (fn, ms, unref) => {
-      const h = setTimeout(fn, ms);
-      if (unref) h.unref?.();
-      return h;
-    },
-    clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-  };
-}
-
-async function rejection(p: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isServiceError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 const unavailable = () => new ServiceError(ServiceErrorCode.SERVICE_UNAVAILABLE, 'down');
 const never = () => new Promise<never>(() => {});

@@ -1,22 +1,10 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { backoffCeiling, backoffDelay } from './backoff';
-import type { Clock } from './clock';
 import { ServiceErrorCode } from './error-code';
 import { type GiveUpReason, RetryPolicy } from './retry-policy';
-import { isServiceError, ServiceError } from './service-error';
-
-function fakeClock(): Clock {
-  return {
-    now: () => Date.now(),
-    setTimeout: (fn, ms, unref) => {
-      const h = setTimeout(fn, ms);
-      if (unref) h.unref?.();
-      return h;
-    },
-    clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-  };
-}
+import { ServiceError } from './service-error';
+import { fakeClock, rejection } from './test-helpers';
 
 /** A grpc-js status error, as a client callback receives it. */
 function grpcError(code: number, details: string, pushbackMs?: string): Error {
@@ -37,16 +25,6 @@ function flaky(n: number, error: () => unknown) {
     return 'done';
   });
   return fn;
-}
-
-async function rejection(p: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isServiceError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('RetryPolicy', () => {

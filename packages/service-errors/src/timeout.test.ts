@@ -1,30 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Clock } from './clock';
 import { ServiceErrorCode } from './error-code';
-import { isServiceError, type ServiceError } from './service-error';
+import { fakeClock, rejection } from './test-helpers';
 import { Timeout } from './timeout';
-
-function fakeClock(): Clock {
-  return {
-    now: () => Date.now(),
-    setTimeout: (fn, ms, unref) => {
-      const h = setTimeout(fn, ms);
-      if (unref) h.unref?.();
-      return h;
-    },
-    clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-  };
-}
-
-async function rejection(p: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isServiceError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 const never = () => new Promise<never>(() => {});
 
