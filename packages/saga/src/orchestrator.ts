@@ -839,16 +839,7 @@ export class SagaOrchestrator {
         (signal, attempt) => {
           if (attempt > 1)
             this.#emitter.emit('step:retrying', { sagaId: record.id, stepId: def.id, attempt });
-          return handler(def, record.context, {
-            sagaId: record.id,
-            stepId: def.id,
-            idempotencyKey: `${record.id}:${def.id}`,
-            attempt,
-            execution: state.attempts,
-            signal,
-            results,
-            correlationId: record.correlationId,
-          });
+          return handler(def, record.context, stepExecution(record, def, state, attempt, signal, results));
         },
         {
           timeoutMs: def.timeout ?? this.#opts.defaultStepTimeoutMs,
@@ -926,14 +917,7 @@ export class SagaOrchestrator {
         await runAttempts(
           (signal, attempt) =>
             handler(def, record.context, {
-              sagaId: record.id,
-              stepId: def.id,
-              idempotencyKey: `${record.id}:${def.id}`,
-              attempt,
-              execution: state.attempts,
-              signal,
-              results,
-              correlationId: record.correlationId,
+              ...stepExecution(record, def, state, attempt, signal, results),
               result: failed ? undefined : state.result,
               failed,
             }),
@@ -1040,6 +1024,27 @@ export class SagaOrchestrator {
       true,
     );
   }
+}
+
+/** What a step's handler (and, with more, its compensation's) is told on one attempt. */
+function stepExecution(
+  record: SagaRecord,
+  def: SagaStepDefinition,
+  state: StepState,
+  attempt: number,
+  signal: AbortSignal,
+  results: Readonly<Record<string, JsonValue>>,
+): StepExecution {
+  return {
+    sagaId: record.id,
+    stepId: def.id,
+    idempotencyKey: `${record.id}:${def.id}`,
+    attempt,
+    execution: state.attempts,
+    signal,
+    results,
+    correlationId: record.correlationId,
+  };
 }
 
 function completedResults(record: SagaRecord): Record<string, JsonValue> {
