@@ -1,11 +1,6 @@
 import { readFileSync } from 'node:fs';
-import {
-  intAtLeast,
-  nonEmptyString,
-  parseOptions,
-  ServiceError,
-  ServiceErrorCode,
-} from '@clone/service-errors';
+import { intAtLeast, nonEmptyString } from '@clone/internal';
+import { parseOptions, ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
 import { decorateCalls } from './call-decorator';

@@ -1,11 +1,11 @@
 import { basename } from 'node:path';
+import { intAtLeast } from '@clone/internal';
 import type { RegistryBackend, ServiceRegistry } from '@clone/service-discovery';
 import {
   type CircuitBreakerOptions,
   type Clock,
   circuitBreakerOptionsFromEnv,
   type Env,
-  intAtLeast,
   type Logger,
   type RetryOptions,
   retryOptionsFromEnv,

@@ -1,10 +1,5 @@
-import {
-  intAtLeast,
-  nonEmptyString,
-  parseOptions,
-  ServiceError,
-  ServiceErrorCode,
-} from '@clone/service-errors';
+import { intAtLeast, nonEmptyString } from '@clone/internal';
+import { parseOptions, ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import { z } from 'zod';
 import { deepFreeze } from './json';
 import type { SagaStepDefinition } from './store';

@@ -1,4 +1,5 @@
-import { type Clock, intAtLeast, parseOptions, systemClock } from '@clone/service-errors';
+import { intAtLeast } from '@clone/internal';
+import { type Clock, parseOptions, systemClock } from '@clone/service-errors';
 import { z } from 'zod';
 import type { SagaRecord, SagaStore, SagaWrite } from './store';
 

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { intAtLeast, nonEmptyString } from '@clone/internal';
 import {
   type Clock,
   Emitter,
-  intAtLeast,
   isServiceErrorCode,
   type Logger,
-  nonEmptyString,
   noopLogger,
   parseOptions,
   ServiceError,

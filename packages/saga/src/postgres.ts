@@ -1,10 +1,5 @@
-import {
-  intAtLeast,
-  nonEmptyString,
-  parseOptions,
-  ServiceError,
-  ServiceErrorCode,
-} from '@clone/service-errors';
+import { intAtLeast, nonEmptyString } from '@clone/internal';
+import { parseOptions, ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import pg from 'pg';
 import { z } from 'zod';
 import type { SagaRecord, SagaStore, SagaWrite } from './store';

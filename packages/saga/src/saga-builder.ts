@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { intAtLeast, nonEmptyString } from '@clone/internal';
 import {
   type Clock,
-  intAtLeast,
   type Logger,
-  nonEmptyString,
   noopLogger,
   parseOptions,
   ServiceError,

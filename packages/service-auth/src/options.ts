@@ -1,5 +1,6 @@
 import type { JsonWebKey } from 'node:crypto';
-import { type Clock, intAtLeast, type Logger, nonEmptyString, numberAtLeast } from '@clone/service-errors';
+import { intAtLeast, nonEmptyString, numberAtLeast } from '@clone/internal';
+import type { Clock, Logger } from '@clone/service-errors';
 import { z } from 'zod';
 import { ALGORITHMS, type AsymmetricMaterial, type SecretMaterial } from './key-set';
 

@@ -1,4 +1,5 @@
-import { isServiceError, nonEmptyString, parseOptions, type ServiceError } from '@clone/service-errors';
+import { nonEmptyString } from '@clone/internal';
+import { isServiceError, parseOptions, type ServiceError } from '@clone/service-errors';
 import {
   type Metadata,
   ServerInterceptingCall,

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { nonEmptyString } from '@clone/internal';
 import {
   type Clock,
   Emitter,
   isServiceError,
   type Listener,
   type Logger,
-  nonEmptyString,
   noopLogger,
   parseOptions,
   type ServiceError,

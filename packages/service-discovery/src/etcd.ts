@@ -1,12 +1,5 @@
-import {
-  intAtLeast,
-  type Logger,
-  nonEmptyString,
-  noopLogger,
-  parseOptions,
-  ServiceError,
-  ServiceErrorCode,
-} from '@clone/service-errors';
+import { intAtLeast, nonEmptyString } from '@clone/internal';
+import { type Logger, noopLogger, parseOptions, ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import { Etcd3, type IKeyValue, type IOptions, type Lease, type Watcher } from 'etcd3';
 import { z } from 'zod';
 import type { BackendConnection, BackendListener, RegistryBackend } from './backend';

@@ -1,4 +1,5 @@
-import { intAtLeast, nonEmptyString, numberAtLeast, parseOptions } from '@clone/service-errors';
+import { intAtLeast, nonEmptyString, numberAtLeast } from '@clone/internal';
+import { parseOptions } from '@clone/service-errors';
 import { z } from 'zod';
 
 /** How an instance is spoken to, and so how it is health-checked. */

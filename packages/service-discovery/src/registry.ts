@@ -1,10 +1,9 @@
+import { intAtLeast, numberAtLeast } from '@clone/internal';
 import {
   type Clock,
   Emitter,
-  intAtLeast,
   type Logger,
   noopLogger,
-  numberAtLeast,
   parseOptions,
   ServiceError,
   ServiceErrorCode,

@@ -1,3 +1,4 @@
+import { intAtLeast } from '@clone/internal';
 import { z } from 'zod';
 import { Emitter, type Listener, type Unsubscribe } from './emitter';
 import { ServiceErrorCode } from './error-code';
@@ -10,7 +11,7 @@ import {
   rootContext,
 } from './policy';
 import { ServiceError } from './service-error';
-import { intAtLeast, parseOptions } from './validation';
+import { parseOptions } from './validation';
 
 /** Options of a {@link Bulkhead}. */
 export const bulkheadOptionsSchema = z.strictObject({

@@ -1,10 +1,11 @@
+import { functionOption, intAtLeast } from '@clone/internal';
 import { z } from 'zod';
 import { type Clock, systemClock } from './clock';
 import { type DeadlineQueue, deadlineQueueFor } from './deadline-queue';
 import { Emitter, type Listener, type Unsubscribe } from './emitter';
 import { ServiceErrorCode } from './error-code';
 import { type Logger, noopLogger } from './logger';
-import { clockOption, functionOption, loggerOption } from './option-schemas';
+import { clockOption, loggerOption } from './option-schemas';
 import {
   abortError,
   type ExecuteContext,
@@ -18,7 +19,7 @@ import {
 import { ServiceError } from './service-error';
 import { CountWindow, FAILED, SLOW, type SlidingWindow, TimeWindow } from './sliding-window';
 import { runAbortable, Timeout } from './timeout';
-import { intAtLeast, parseOptions } from './validation';
+import { parseOptions } from './validation';
 
 /** The three states of a circuit breaker. */
 export enum CircuitState {

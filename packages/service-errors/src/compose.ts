@@ -1,3 +1,4 @@
+import { formatValue } from '@clone/internal';
 import type { Bulkhead } from './bulkhead';
 import { CircuitBreaker } from './circuit-breaker';
 import { ServiceErrorCode } from './error-code';
@@ -7,7 +8,6 @@ import { ROOT_CONTEXT, rootContext } from './policy';
 import { RetryPolicy } from './retry-policy';
 import { ServiceError } from './service-error';
 import { Timeout } from './timeout';
-import { formatValue } from './validation';
 
 /** The value type a list of policies may substitute (a Fallback's), `never` if none. */
 export type SubstituteOf<P extends readonly Policy<any>[]> = P[number] extends Policy<infer R> ? R : never;

@@ -1,9 +1,9 @@
+import { formatValue, intAtLeast, numberAtLeast } from '@clone/internal';
 import type { z } from 'zod';
 import type { CircuitBreakerOptions } from './circuit-breaker';
 import { ServiceErrorCode } from './error-code';
 import type { RetryOptions } from './retry-policy';
 import { ServiceError } from './service-error';
-import { formatValue, intAtLeast, numberAtLeast } from './validation';
 
 /** Environment variables, as `process.env` holds them. */
 export type Env = Readonly<Record<string, string | undefined>>;

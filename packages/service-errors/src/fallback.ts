@@ -1,6 +1,7 @@
+import { functionOption } from '@clone/internal';
 import { z } from 'zod';
 import { Emitter, type Listener, type Unsubscribe } from './emitter';
-import { functionOption } from './option-schemas';
+
 import { type ExecuteContext, type Operation, type Policy, rootContext } from './policy';
 import { ServiceError } from './service-error';
 import { parseOptions } from './validation';

@@ -64,4 +64,4 @@ export {
   toGrpcStatus,
 } from './service-error';
 export { Timeout, type TimeoutEvents, type TimeoutOptions, timeoutOptionsSchema } from './timeout';
-export { formatValue, intAtLeast, nonEmptyString, numberAtLeast, parseOptions } from './validation';
+export { parseOptions } from './validation';

@@ -1,3 +1,4 @@
+import { functionOption, intAtLeast, numberAtLeast } from '@clone/internal';
 import { z } from 'zod';
 import { backoffDelay, type Jitter } from './backoff';
 import { type Clock, systemClock } from './clock';
@@ -6,7 +7,7 @@ import { Emitter, type Listener, type Unsubscribe } from './emitter';
 import { isServiceErrorCode, ServiceErrorCode } from './error-code';
 import { GrpcStatus, type GrpcStatusName } from './grpc-status';
 import { type Logger, noopLogger } from './logger';
-import { clockOption, functionOption, loggerOption } from './option-schemas';
+import { clockOption, loggerOption } from './option-schemas';
 import {
   abortError,
   ChildContext,
@@ -20,7 +21,7 @@ import {
 } from './policy';
 import { ServiceError } from './service-error';
 import { runWithDeadline } from './timeout';
-import { intAtLeast, numberAtLeast, parseOptions } from './validation';
+import { parseOptions } from './validation';
 
 /** An entry of `retryableErrors`: a ServiceErrorCode name, a gRPC status name or number. */
 export type RetryableError = ServiceErrorCode | `${ServiceErrorCode}` | GrpcStatusName | number;

@@ -1,3 +1,4 @@
+import { intAtLeast } from '@clone/internal';
 import { z } from 'zod';
 import { type Clock, systemClock } from './clock';
 import { type DeadlineEntry, type DeadlineQueue, deadlineQueueFor } from './deadline-queue';
@@ -14,7 +15,7 @@ import {
   rootContext,
 } from './policy';
 import { ServiceError } from './service-error';
-import { intAtLeast, parseOptions } from './validation';
+import { parseOptions } from './validation';
 
 /** Options of a {@link Timeout}. */
 export const timeoutOptionsSchema = z.strictObject({

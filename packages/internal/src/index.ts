@@ -1,0 +1,16 @@
+export { DURATION_TEXT, durationMs, fitsTimer, MAX_TIMER_MS } from './duration';
+export { type Endpoint, endpointSchema, formatEndpoint, parseEndpointString, portSchema } from './endpoint';
+export { formatValue } from './format-value';
+export { randomId } from './ids';
+export {
+  type ClockLike,
+  clockOption,
+  functionOption,
+  intAtLeast,
+  type LoggerLike,
+  loggerOption,
+  nonEmptyString,
+  numberAtLeast,
+  randomOption,
+} from './option-schemas';
+export { isUnsafeKey, UNSAFE_KEYS, unsafeKeyReason } from './safe-key';
