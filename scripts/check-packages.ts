@@ -6,7 +6,15 @@
  * `.check-packages.json` for .ci/run.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,7 +23,11 @@ import { listSamples, samplesDir, wrapSample } from './samples';
 const exec = promisify(execFile);
 const root = join(import.meta.dirname, '..');
 const bin = (name: string): string => join(root, 'node_modules', '.bin', name);
-const packages = readdirSync(join(root, 'packages')).sort();
+// Private packages (`@clone/internal`) are never published: each package's build inlines them,
+// and the packed-package run below proves the published ones work without them.
+const packages = readdirSync(join(root, 'packages'))
+  .filter((pkg) => !JSON.parse(readFileSync(join(root, 'packages', pkg, 'package.json'), 'utf8')).private)
+  .sort();
 let passed = 0;
 let failed = 0;
 
@@ -50,6 +62,16 @@ for (const pkg of packages) {
   await check(`${pkg}: attw --pack (node16, bundler)`, () =>
     exec(bin('attw'), ['--pack', '.', '--profile', 'node16', '--format', 'table-flipped'], { cwd: dir }),
   );
+  await check(`${pkg}: built files inline @clone/internal`, async () => {
+    const dist = join(dir, 'dist');
+    const leaks = readdirSync(dist).filter(
+      (file) =>
+        readFileSync(join(dist, file), 'utf8').includes("'@clone/internal'") ||
+        readFileSync(join(dist, file), 'utf8').includes('"@clone/internal"'),
+    );
+    if (leaks.length > 0)
+      throw new Error(`dist files import the private @clone/internal: ${leaks.join(', ')}`);
+  });
   await check(`${pkg}: pnpm pack`, () =>
     exec('pnpm', ['pack', '--pack-destination', tarballs], { cwd: dir }),
   );

@@ -28,7 +28,8 @@ fi
 
 echo "servers.sh: installing ${missing[*]}" >&2
 # Keep the packages' own system services from starting: tests run private instances.
-policy=/usr/sbin/policy-rc.d
+# SERVERS_POLICY_RC_D moves it, for the script's own test only.
+policy=${SERVERS_POLICY_RC_D:-/usr/sbin/policy-rc.d}
 created_policy=0
 if [ ! -e "$policy" ]; then
   printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
