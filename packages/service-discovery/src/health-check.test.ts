@@ -275,7 +275,7 @@ describe('registry health checking against servers that flip', () => {
     expect(registry.getServiceUrl('web')).toBe(`http://127.0.0.1:${port}`);
   });
 
-  it("the seed's unresolvable host is simply unhealthy", async () => {
+  it('a host that does not resolve is simply unhealthy', async () => {
     const registry = new ServiceRegistry({ healthCheckIntervalMs: 30_000 });
     cleanups.push(() => registry.close());
     registry.register({

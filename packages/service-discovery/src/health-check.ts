@@ -1,9 +1,10 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { formatEndpoint } from '@clone/internal';
 import { ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import * as grpc from '@grpc/grpc-js';
 import { type HealthCheckResponse, HealthClient } from './health-proto';
-import { hostPort, type ServiceInstance } from './instance';
+import type { ServiceInstance } from './instance';
 
 /**
  * Checks one instance once. Resolves `true` when it is healthy; resolves `false` or rejects
@@ -47,7 +48,7 @@ function checkGrpc(
   signal: AbortSignal,
 ): Promise<boolean> {
   if (signal.aborted) return Promise.reject(aborted(signal, instance));
-  const client = new HealthClient(hostPort(instance), credentials, {
+  const client = new HealthClient(formatEndpoint(instance), credentials, {
     'grpc.use_local_subchannel_pool': 1,
     'grpc.enable_retries': 0,
   });
@@ -81,7 +82,7 @@ function checkGrpc(
 
 function checkHttp(instance: ServiceInstance, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.reject(aborted(signal, instance));
-  const url = new URL(instance.healthCheckUrl ?? '/health', `http://${hostPort(instance)}`);
+  const url = new URL(instance.healthCheckUrl ?? '/health', `http://${formatEndpoint(instance)}`);
   const get = url.protocol === 'https:' ? https.get : http.get;
   return new Promise<boolean>((resolve, reject) => {
     // agent: false: one connection per check, closed after, so no pooled socket outlives stop().

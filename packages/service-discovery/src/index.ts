@@ -1,5 +1,7 @@
 export type { BackendConnection, BackendListener, RegistryBackend } from './backend';
+export type { BackendWriteError } from './backend-sync';
 export { type DefaultHealthCheckOptions, defaultHealthCheck, type HealthCheck } from './health-check';
+export type { HealthChange, HealthStatus } from './health-monitor';
 export {
   type HealthCheckRequest,
   type HealthCheckResponse,
@@ -9,7 +11,6 @@ export {
 } from './health-proto';
 export { HealthService } from './health-service';
 export {
-  hostPort,
   parseInstance,
   type ServiceInstance,
   type ServiceProtocol,
@@ -27,10 +28,11 @@ export {
   WeightedBalancer,
 } from './load-balancer';
 export { InMemoryBackend } from './memory-backend';
+export { ServiceRegistry, type ServiceRegistryEvents } from './registry';
+export type { ServiceRegistryOptions } from './registry-options';
 export {
-  type HealthStatus,
-  ServiceRegistry,
-  type ServiceRegistryEvents,
-  type ServiceRegistryOptions,
-} from './registry';
-export { CLONE_SCHEME, type CloneResolverOptions, registerCloneResolver } from './resolver';
+  CLONE_SCHEME,
+  type CloneResolverOptions,
+  type CloneResolverRegistration,
+  registerCloneResolver,
+} from './resolver';

@@ -1,5 +1,5 @@
-import { intAtLeast, nonEmptyString, numberAtLeast } from '@clone/internal';
-import { parseOptions } from '@clone/service-errors';
+import { endpointSchema, nonEmptyString, numberAtLeast, unsafeKeyReason } from '@clone/internal';
+import { parseOptions, ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import { z } from 'zod';
 
 /** How an instance is spoken to, and so how it is health-checked. */
@@ -10,8 +10,8 @@ const registrationSchema = z.strictObject({
   serviceId: nonEmptyString(),
   /** The logical service, e.g. `asr`; what callers discover by. */
   serviceName: nonEmptyString(),
-  host: nonEmptyString(),
-  port: intAtLeast(1, 65535),
+  /** Where it listens: the one endpoint shape (non-empty host, port 1–65535) of every package. */
+  ...endpointSchema.shape,
   protocol: z.enum(['grpc', 'http'], { error: "must be 'grpc' or 'http'" }),
   /** HTTP instances: a path (`/health`, the default) or an absolute URL. Ignored for gRPC. */
   healthCheckUrl: z.string().optional(),
@@ -42,9 +42,27 @@ export type ServiceInstance = Readonly<z.output<typeof registrationSchema>>;
  * `ServiceRegistry.register: port must be an integer between 1 and 65535, got 70000`.
  */
 export function parseInstance(input: unknown, context = 'ServiceRegistry.register'): ServiceInstance {
+  assertMetadataKeys(input, context);
   const instance = parseOptions(registrationSchema, input, context);
   if (instance.metadata !== undefined) Object.freeze(instance.metadata);
   return Object.freeze(instance);
+}
+
+/**
+ * A record parsed into a plain object silently loses an own `__proto__` key (JSON.parse makes
+ * one), so such keys are refused by name before parsing instead of vanishing from the metadata.
+ */
+function assertMetadataKeys(input: unknown, context: string): void {
+  const metadata = (input as { metadata?: unknown } | null | undefined)?.metadata;
+  if (typeof metadata !== 'object' || metadata === null) return;
+  for (const key of Object.keys(metadata)) {
+    const reason = unsafeKeyReason(key);
+    if (reason === undefined) continue;
+    throw new ServiceError(ServiceErrorCode.BAD_REQUEST, `${context}: metadata key ${reason}`, undefined, {
+      retryable: false,
+      metadata: { field: `metadata.${key}` },
+    });
+  }
 }
 
 /** Whether two instances are the same registration (field by field, metadata as JSON). */
@@ -64,11 +82,4 @@ export function sameInstance(a: ServiceInstance, b: ServiceInstance): boolean {
 /** Whether two instances are reached at the same place the same way. */
 export function sameAddress(a: ServiceInstance, b: ServiceInstance): boolean {
   return a.host === b.host && a.port === b.port && a.protocol === b.protocol;
-}
-
-/** `host:port`, with IPv6 literals bracketed. */
-export function hostPort(instance: Pick<ServiceInstance, 'host' | 'port'>): string {
-  return instance.host.includes(':')
-    ? `[${instance.host}]:${instance.port}`
-    : `${instance.host}:${instance.port}`;
 }

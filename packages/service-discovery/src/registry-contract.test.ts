@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { ServiceErrorCode } from '@clone/service-errors';
 import { type EtcdServer, startEtcd } from '@clone/test-servers';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { asr } from '../test/fixtures';
 import type { RegistryBackend } from './backend';
 import { EtcdBackend } from './etcd';
-import type { ServiceRegistration } from './instance';
 import { InMemoryBackend } from './memory-backend';
-import { ServiceRegistry, type ServiceRegistryOptions } from './registry';
+import { ServiceRegistry } from './registry';
+import type { ServiceRegistryOptions } from './registry-options';
 
 let etcd: EtcdServer | undefined;
 
@@ -18,15 +19,6 @@ const backends: [string, () => RegistryBackend][] = [
     () => new EtcdBackend({ hosts: etcd!.endpoint, prefix: `/contract/${randomUUID()}/`, ttlSeconds: 5 }),
   ],
 ];
-
-const asr = (n: number, extra: Partial<ServiceRegistration> = {}): ServiceRegistration => ({
-  serviceId: `asr-${n}`,
-  serviceName: 'asr',
-  host: '127.0.0.1',
-  port: 50050 + n,
-  protocol: 'grpc',
-  ...extra,
-});
 
 const ids = (registry: ServiceRegistry, name = 'asr') =>
   registry
@@ -60,7 +52,12 @@ describe.each(backends)('registry contract: %s backend', (kind, makeBackend) => 
   it('connects and reports it', async () => {
     fresh();
     const a = registry();
-    await new Promise((resolve) => a.on('backendConnected', resolve));
+    const connected: unknown[] = [];
+    a.on('backendConnected', (event) => connected.push(event));
+    // Asserted, not awaited: a registry that never connects fails here with what it reported.
+    await vi.waitFor(() => expect(connected).toEqual([{ backend: kind === 'etcd' ? 'etcd' : 'memory' }]), {
+      timeout: 10_000,
+    });
   });
 
   it('register without await is visible here at once and in other registries soon after', async () => {

@@ -1,29 +1,10 @@
-import { isServiceError, ServiceError, ServiceErrorCode } from '@clone/service-errors';
+import { ServiceErrorCode } from '@clone/service-errors';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { BackendConnection, BackendListener, RegistryBackend } from './backend';
-import type { ServiceInstance, ServiceRegistration } from './instance';
+import { asr, thrown } from '../test/fixtures';
+import type { ServiceRegistration } from './instance';
 import { LeastOutstandingBalancer } from './load-balancer';
 import { InMemoryBackend } from './memory-backend';
 import { ServiceRegistry } from './registry';
-
-const asr = (n: number, extra: Partial<ServiceRegistration> = {}): ServiceRegistration => ({
-  serviceId: `asr-${n}`,
-  serviceName: 'asr',
-  host: '127.0.0.1',
-  port: 50050 + n,
-  protocol: 'grpc',
-  ...extra,
-});
-
-const thrown = (fn: () => unknown): ServiceError => {
-  try {
-    fn();
-  } catch (error) {
-    if (isServiceError(error)) return error;
-    throw error;
-  }
-  throw new Error('did not throw');
-};
 
 afterEach(() => {
   vi.useRealTimers();
@@ -52,7 +33,10 @@ describe('ServiceRegistry: registration', () => {
     ],
     [{ port: 0 }, 'port', 'got 0'],
     [{ serviceName: '' }, 'serviceName', 'serviceName must be a non-empty string, got ""'],
-    [{ host: '' }, 'host', 'host must be a non-empty string'],
+    [{ host: '' }, 'host', 'host must be a non-empty host name or address'],
+    [{ port: -1 }, 'port', 'port must be an integer between 1 and 65535, got -1'],
+    [{ port: 99999 }, 'port', 'port must be an integer between 1 and 65535, got 99999'],
+    [{ port: 1.5 }, 'port', 'port must be an integer between 1 and 65535, got 1.5'],
     [{ protocol: 'tcp' }, 'protocol', `protocol must be 'grpc' or 'http', got "tcp"`],
     [{ weight: 0 }, 'weight', 'weight must be a positive number, got 0'],
     [{ colour: 'red' }, 'colour', "unknown option 'colour'"],
@@ -78,7 +62,7 @@ describe('ServiceRegistry: registration', () => {
 
   it('rejects bad options naming the field', () => {
     expect(() => new ServiceRegistry({ healthCheckIntervalMs: -1 })).toThrow(
-      'ServiceRegistry: healthCheckIntervalMs must be a positive integer, got -1',
+      'ServiceRegistry: healthCheckIntervalMs must be an integer number of milliseconds between 1 and 2147483647 (about 24.8 days), got -1',
     );
     expect(() => new ServiceRegistry({ loadBalancer: 'fastest' as never })).toThrow('loadBalancer');
     expect(() => new ServiceRegistry({ backend: {} as never })).toThrow('backend must be a RegistryBackend');
@@ -172,181 +156,44 @@ describe('ServiceRegistry: registration', () => {
     expect(await gone).toMatchObject({ instance: { serviceId: 'asr-1' }, local: false });
     await b.close();
   });
-});
 
-/** A backend of our own interface whose writes fail until told otherwise. */
-class FlakyBackend implements RegistryBackend {
-  readonly kind = 'flaky';
-  failing = true;
-  writes: string[] = [];
-  listener: BackendListener | undefined;
-  connect(listener: BackendListener): BackendConnection {
-    this.listener = listener;
-    const write = async (what: string) => {
-      this.writes.push(what);
-      if (this.failing) throw new Error('store unreachable');
-    };
-    return {
-      publish: (i) => write(`publish ${i.serviceId}`),
-      withdraw: (id) => write(`withdraw ${id}`),
-      close: async () => {},
-    };
-  }
-}
+  it.each(['healthCheckIntervalMs', 'healthCheckTimeoutMs', 'backendRetryMinMs', 'backendRetryMaxMs'])(
+    'refuses a %s that no timer can hold, naming it',
+    (field) => {
+      // Node fires a longer timer after 1 ms: a huge health-check interval became a hot loop.
+      const error = thrown(() => new ServiceRegistry({ [field]: 2 ** 31 }));
+      expect(error.code).toBe(ServiceErrorCode.BAD_REQUEST);
+      expect(error.metadata?.field).toBe(field);
+      expect(error.message).toContain(`ServiceRegistry: ${field} must be an integer number of milliseconds`);
+      expect(() => new ServiceRegistry({ [field]: 2 ** 31 - 1 })).not.toThrow();
+    },
+  );
 
-describe('ServiceRegistry: backend failures', () => {
-  it('a failed write is an event and a retry with backoff, never an unhandled rejection', async () => {
-    vi.useFakeTimers();
-    const backend = new FlakyBackend();
-    const registry = new ServiceRegistry({ backend, backendRetryMinMs: 100, backendRetryMaxMs: 400 });
-    const errors: { attempt: number; retryInMs: number; code: string }[] = [];
-    registry.on('backendError', (e) =>
-      errors.push({ attempt: e.attempt, retryInMs: e.retryInMs, code: e.error.code }),
+  it('refuses __proto__ as a metadata key by name instead of silently dropping it', () => {
+    const registry = new ServiceRegistry();
+    // JSON.parse makes an own `__proto__` key, as a registration read from a config file would.
+    const metadata = JSON.parse('{"zone": "a", "__proto__": {"admin": true}}') as Record<string, unknown>;
+    const error = thrown(() => registry.register(asr(1, { metadata })));
+    expect(error.code).toBe(ServiceErrorCode.BAD_REQUEST);
+    expect(error.metadata?.field).toBe('metadata.__proto__');
+    expect(error.message).toBe('ServiceRegistry.register: metadata key "__proto__" is a reserved name');
+    expect(registry.getInstances('asr')).toEqual([]);
+    expect(registry.register(asr(1, { metadata: { zone: 'a' } })).metadata).toEqual({ zone: 'a' });
+  });
+
+  it('__proto__ works as a service name and a serviceId, here and in other registries', async () => {
+    const backend = new InMemoryBackend();
+    const a = new ServiceRegistry({ backend });
+    const b = new ServiceRegistry({ backend });
+    a.register(asr(1, { serviceName: '__proto__', serviceId: '__proto__' }));
+    expect(a.getServiceInstance('__proto__').serviceId).toBe('__proto__');
+    expect(a.getServiceNames()).toEqual(['__proto__']);
+    await vi.waitFor(() =>
+      expect(b.getInstances('__proto__').map((i) => i.serviceId)).toEqual(['__proto__']),
     );
-    registry.register(asr(1)); // no await, no catch: must not reject anywhere
-    expect(registry.getInstances('asr')).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(2_000);
-    expect(errors.length).toBeGreaterThanOrEqual(4);
-    expect(errors[0]).toMatchObject({ attempt: 1, code: ServiceErrorCode.INTERNAL_ERROR });
-    for (const e of errors) expect(e.retryInMs).toBeLessThanOrEqual(400);
-    expect(errors[3]!.retryInMs).toBeGreaterThanOrEqual(200); // capped at 400, at least half of it
-    backend.failing = false;
-    const writes = backend.writes.length;
-    await vi.advanceTimersByTimeAsync(1_000);
-    expect(backend.writes.length).toBe(writes + 1);
-    await vi.advanceTimersByTimeAsync(10_000);
-    expect(backend.writes.length).toBe(writes + 1); // settled: no more retries
-    await registry.close();
-    expect(vi.getTimerCount()).toBe(0);
-  });
-
-  it('the latest intent wins: deregister during a failing publish retries the withdrawal', async () => {
-    vi.useFakeTimers();
-    const backend = new FlakyBackend();
-    const registry = new ServiceRegistry({ backend, backendRetryMinMs: 100, backendRetryMaxMs: 100 });
-    registry.register(asr(1));
-    registry.deregister('asr-1');
-    await vi.advanceTimersByTimeAsync(0);
-    backend.failing = false;
-    await vi.advanceTimersByTimeAsync(1_000);
-    expect(backend.writes.at(-1)).toBe('withdraw asr-1');
-    await registry.close();
-  });
-
-  it('republishes its own instances when they vanish from the store or the backend reconnects', async () => {
-    const backend = new FlakyBackend();
-    backend.failing = false;
-    const registry = new ServiceRegistry({ backend });
-    const events: string[] = [];
-    registry.on('deregistered', () => events.push('deregistered'));
-    registry.on('backendDisconnected', (e) => events.push(`down:${e.error.message}`));
-    registry.on('backendConnected', () => events.push('up'));
-    registry.register(asr(1));
-    await vi.waitFor(() => expect(backend.writes).toEqual(['publish asr-1']));
-    backend.listener!.remove('asr-1'); // e.g. our lease expired during a partition
-    await vi.waitFor(() => expect(backend.writes).toEqual(['publish asr-1', 'publish asr-1']));
-    backend.listener!.snapshot([]);
-    await vi.waitFor(() => expect(backend.writes).toHaveLength(3));
-    backend.listener!.disconnected(new ServiceError(ServiceErrorCode.SERVICE_UNAVAILABLE, 'gone'));
-    backend.listener!.connected();
-    await vi.waitFor(() => expect(backend.writes).toHaveLength(4));
-    expect(events).toEqual(['down:gone', 'up']);
-    expect(registry.getInstances('asr')).toHaveLength(1);
-    await registry.close();
-  });
-
-  it('applies remote changes from the backend and drops what a snapshot no longer has', () => {
-    const backend = new FlakyBackend();
-    const registry = new ServiceRegistry({ backend });
-    const remote = (n: number): ServiceInstance => Object.freeze({ ...asr(n), weight: 1 }) as ServiceInstance;
-    const events: string[] = [];
-    registry.on('registered', (e) => events.push(`+${e.instance.serviceId}:${e.local}`));
-    registry.on('deregistered', (e) => events.push(`-${e.instance.serviceId}:${e.local}`));
-    backend.listener!.upsert(remote(1));
-    backend.listener!.snapshot([remote(2)]);
-    backend.listener!.remove('asr-2');
-    expect(events).toEqual(['+asr-1:false', '+asr-2:false', '-asr-1:false', '-asr-2:false']);
-  });
-});
-
-describe('ServiceRegistry: health state machine', () => {
-  it('first result decides; then thresholds damp flapping; timers follow the clock', async () => {
-    vi.useFakeTimers();
-    const results: boolean[] = [false, true, false, false, true, true, true];
-    const registry = new ServiceRegistry({
-      healthCheck: async () => {
-        const next = results.shift();
-        if (next === undefined) throw new Error('no more');
-        return next;
-      },
-      healthCheckIntervalMs: 1_000,
-      healthCheckJitter: 0,
-      unhealthyThreshold: 2,
-      healthyThreshold: 3,
-    });
-    const changes: string[] = [];
-    registry.on('healthChanged', (e) => changes.push(`${e.previous}->${e.current}`));
-    registry.register(asr(1));
-    registry.startHealthChecks();
-    await vi.advanceTimersByTimeAsync(0);
-    expect(changes).toEqual(['unknown->unhealthy']);
-    await vi.advanceTimersByTimeAsync(1_000); // true: 1 of 3
-    await vi.advanceTimersByTimeAsync(1_000); // false: reset
-    expect(registry.getHealth('asr-1')).toBe('unhealthy');
-    await vi.advanceTimersByTimeAsync(1_000); // false
-    await vi.advanceTimersByTimeAsync(3_000); // true x3
-    expect(changes).toEqual(['unknown->unhealthy', 'unhealthy->healthy']);
-    expect(registry.getHealthyInstances('asr')).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(2_000); // throws twice
-    expect(changes.at(-1)).toBe('healthy->unhealthy');
-    registry.stop();
-    expect(vi.getTimerCount()).toBe(0);
-    await registry.close();
-  });
-
-  it('times a hung check out, and stop() aborts a check in flight', async () => {
-    vi.useFakeTimers();
-    const signals: AbortSignal[] = [];
-    const registry = new ServiceRegistry({
-      healthCheck: (_i, signal) => {
-        signals.push(signal);
-        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
-      },
-      healthCheckTimeoutMs: 500,
-      healthCheckIntervalMs: 10_000,
-    });
-    const change = new Promise<unknown>((resolve) => registry.on('healthChanged', resolve));
-    registry.register(asr(1));
-    registry.startHealthChecks();
-    await vi.advanceTimersByTimeAsync(500);
-    expect(await change).toMatchObject({ current: 'unhealthy', error: { code: ServiceErrorCode.TIMEOUT } });
-    await vi.advanceTimersByTimeAsync(12_000);
-    expect(signals).toHaveLength(2);
-    registry.stop();
-    expect(signals[1]!.aborted).toBe(true);
-    expect(vi.getTimerCount()).toBe(0);
-    await registry.close();
-  });
-
-  it('checks instances registered after startHealthChecks and forgets removed ones', async () => {
-    vi.useFakeTimers();
-    const checked: string[] = [];
-    const registry = new ServiceRegistry({
-      healthCheck: async (i) => {
-        checked.push(i.serviceId);
-        return true;
-      },
-      healthCheckIntervalMs: 1_000,
-      healthCheckJitter: 0,
-    });
-    registry.startHealthChecks();
-    registry.register(asr(1));
-    await vi.advanceTimersByTimeAsync(0);
-    expect(checked).toEqual(['asr-1']);
-    registry.deregister('asr-1');
-    await vi.advanceTimersByTimeAsync(5_000);
-    expect(checked).toEqual(['asr-1']);
-    expect(vi.getTimerCount()).toBe(0);
-    await registry.close();
+    expect(b.getHealth('__proto__')).toBe('unknown');
+    expect(a.deregister('__proto__')).toBe(true);
+    await vi.waitFor(() => expect(b.getInstances('__proto__')).toEqual([]));
+    await Promise.all([a.close(), b.close()]);
   });
 });

@@ -1,38 +1,30 @@
-import { intAtLeast, numberAtLeast } from '@clone/internal';
+import { formatEndpoint } from '@clone/internal';
 import {
-  type Clock,
   Emitter,
-  type Logger,
-  noopLogger,
   parseOptions,
   ServiceError,
   ServiceErrorCode,
-  systemClock,
-  type TimerHandle,
   type Unsubscribe,
 } from '@clone/service-errors';
-import type { ChannelCredentials } from '@grpc/grpc-js';
-import { z } from 'zod';
-import type { BackendConnection, BackendListener, RegistryBackend } from './backend';
-import { defaultHealthCheck, type HealthCheck } from './health-check';
+import type { BackendConnection, BackendListener } from './backend';
+import { BackendSync, type BackendWriteError } from './backend-sync';
+import { defaultHealthCheck } from './health-check';
+import { type HealthChange, HealthMonitor, type HealthStatus } from './health-monitor';
 import {
-  hostPort,
   parseInstance,
   type ServiceInstance,
   type ServiceRegistration,
   sameAddress,
   sameInstance,
 } from './instance';
-import {
-  createLoadBalancer,
-  type LoadBalancer,
-  type LoadBalancerFactory,
-  type LoadBalancerName,
-} from './load-balancer';
+import { createLoadBalancer, type LoadBalancerName } from './load-balancer';
 import { InMemoryBackend } from './memory-backend';
-
-/** `unknown` until the first check; instances that are not `unhealthy` are in rotation. */
-export type HealthStatus = 'unknown' | 'healthy' | 'unhealthy';
+import {
+  type ParsedRegistryOptions,
+  registryOptionsSchema,
+  type ServiceRegistryOptions,
+} from './registry-options';
+import { type RotationListener, ServicePool } from './service-pool';
 
 /** The events of a {@link ServiceRegistry}. */
 export interface ServiceRegistryEvents {
@@ -41,96 +33,16 @@ export interface ServiceRegistryEvents {
   /** An instance left: deregistered here, withdrawn elsewhere, or its owner's lease expired. */
   deregistered: { instance: ServiceInstance; local: boolean };
   /** An instance's health changed (after the thresholds' flap damping). */
-  healthChanged: {
-    instance: ServiceInstance;
-    previous: HealthStatus;
-    current: HealthStatus;
-    /** Why the last check failed, when it did. */
-    error?: ServiceError;
-  };
+  healthChanged: HealthChange;
   /** The backend is reachable (first connection and every reconnection). */
   backendConnected: { backend: string };
   /** The backend is unreachable; the last known view stays in use. */
   backendDisconnected: { backend: string; error: ServiceError };
   /** Writing this registry's own instance to the backend failed; it is retried after `retryInMs`. */
-  backendError: {
-    backend: string;
-    operation: 'publish' | 'withdraw';
-    serviceId: string;
-    error: ServiceError;
-    attempt: number;
-    retryInMs: number;
-  };
+  backendError: BackendWriteError;
 }
 
-const isFunction = (v: unknown): boolean => typeof v === 'function';
-
-const optionsSchema = z.strictObject({
-  /** Where instances live. Default: a private {@link InMemoryBackend}. */
-  backend: z
-    .custom<RegistryBackend>((v) => typeof (v as RegistryBackend | null)?.connect === 'function', {
-      error: 'must be a RegistryBackend (an object with connect())',
-    })
-    .optional(),
-  /** Time between two checks of one instance. Default 30 s (the seed's). */
-  healthCheckIntervalMs: intAtLeast(1).default(30_000),
-  /** How long one check may take before it counts as failed. Default 5 s. */
-  healthCheckTimeoutMs: intAtLeast(1).default(5_000),
-  /** Each interval is stretched or shrunk at random by up to this fraction. Default 0.1. */
-  healthCheckJitter: numberAtLeast(0, 1).default(0.1),
-  /** Consecutive failed checks that take a healthy instance out of rotation. Default 2. */
-  unhealthyThreshold: intAtLeast(1).default(2),
-  /** Consecutive passed checks that bring an unhealthy instance back. Default 2. */
-  healthyThreshold: intAtLeast(1).default(2),
-  /** Replaces the standard gRPC/HTTP checks, e.g. with a TCP connect. */
-  healthCheck: z.custom<HealthCheck>(isFunction, { error: 'must be a function' }).optional(),
-  /** Credentials of the standard gRPC health check. Default: plaintext. */
-  grpcCredentials: z.custom<ChannelCredentials>((v) => typeof v === 'object' && v !== null).optional(),
-  /** A built-in balancer by name, or a factory making one per service name. */
-  loadBalancer: z
-    .union(
-      [
-        z.enum(['round-robin', 'random', 'weighted', 'least-outstanding']),
-        z.custom<LoadBalancerFactory>(isFunction),
-      ],
-      { error: "must be 'round-robin', 'random', 'weighted', 'least-outstanding' or a factory function" },
-    )
-    .default('round-robin'),
-  /** First delay before a failed backend write is retried; doubles up to `backendRetryMaxMs`. */
-  backendRetryMinMs: intAtLeast(1).default(100),
-  backendRetryMaxMs: intAtLeast(1).default(10_000),
-  logger: z.custom<Logger>((v) => typeof (v as Logger | null)?.warn === 'function').default(noopLogger),
-  clock: z.custom<Clock>((v) => typeof (v as Clock | null)?.setTimeout === 'function').default(systemClock),
-});
-
-/** Options of a {@link ServiceRegistry}. */
-export type ServiceRegistryOptions = z.input<typeof optionsSchema>;
-
-interface Entry {
-  instance: ServiceInstance;
-  health: HealthStatus;
-  passes: number;
-  failures: number;
-  timer: TimerHandle | undefined;
-  check: AbortController | undefined;
-}
-
-interface Pool {
-  readonly name: string;
-  entries: Entry[];
-  healthy: readonly ServiceInstance[];
-  readonly balancer: LoadBalancer;
-  watchers: Set<(instances: readonly ServiceInstance[]) => void> | undefined;
-}
-
-interface Sync {
-  running: boolean;
-  again: boolean;
-  attempt: number;
-  timer: TimerHandle | undefined;
-}
-
-const EMPTY: readonly ServiceInstance[] = Object.freeze([]);
+const NONE: readonly ServiceInstance[] = Object.freeze([]);
 
 /**
  * Services find each other by name here. Instances are registered synchronously (visible in
@@ -145,25 +57,52 @@ const EMPTY: readonly ServiceInstance[] = Object.freeze([]);
  * ```
  */
 export class ServiceRegistry {
-  readonly #options: z.output<typeof optionsSchema>;
+  readonly #options: ParsedRegistryOptions;
   readonly #events = new Emitter<ServiceRegistryEvents>();
-  readonly #entries = new Map<string, Entry>();
-  readonly #pools = new Map<string, Pool>();
+  /** Every known instance by serviceId, ours and others'. */
+  readonly #instances = new Map<string, ServiceInstance>();
+  readonly #pools = new Map<string, ServicePool>();
   /** Instances this registry registered: what it keeps published. */
   readonly #own = new Map<string, ServiceInstance>();
-  readonly #syncs = new Map<string, Sync>();
   readonly #backendKind: string;
   readonly #connection: BackendConnection;
-  readonly #check: HealthCheck;
-  #checking = false;
+  readonly #sync: BackendSync;
+  readonly #health: HealthMonitor;
+  readonly #inRotation = (instance: ServiceInstance): boolean =>
+    this.#health.status(instance.serviceId) !== 'unhealthy';
   #closing: Promise<void> | undefined;
 
   constructor(options: ServiceRegistryOptions = {}) {
-    this.#options = parseOptions(optionsSchema, options, 'ServiceRegistry');
-    const backend = this.#options.backend ?? new InMemoryBackend();
+    const o = parseOptions(registryOptionsSchema, options, 'ServiceRegistry');
+    this.#options = o;
+    const backend = o.backend ?? new InMemoryBackend();
     this.#backendKind = backend.kind;
-    this.#check =
-      this.#options.healthCheck ?? defaultHealthCheck({ grpcCredentials: this.#options.grpcCredentials });
+    this.#health = new HealthMonitor({
+      check: o.healthCheck ?? defaultHealthCheck({ grpcCredentials: o.grpcCredentials }),
+      intervalMs: o.healthCheckIntervalMs,
+      timeoutMs: o.healthCheckTimeoutMs,
+      jitter: o.healthCheckJitter,
+      unhealthyThreshold: o.unhealthyThreshold,
+      healthyThreshold: o.healthyThreshold,
+      clock: o.clock,
+      random: o.random,
+      onChange: (change) => this.#healthChanged(change),
+    });
+    this.#sync = new BackendSync({
+      // Looked up per write: the connection is opened below, and nothing is ours to write before.
+      connection: {
+        publish: (instance) => this.#connection.publish(instance),
+        withdraw: (serviceId) => this.#connection.withdraw(serviceId),
+      },
+      backend: backend.kind,
+      desired: (serviceId) => this.#own.get(serviceId),
+      initialDelayMs: o.backendRetryMinMs,
+      maxDelayMs: o.backendRetryMaxMs,
+      clock: o.clock,
+      random: o.random,
+      logger: o.logger,
+      onError: (event) => this.#events.emit('backendError', event),
+    });
     this.#connection = backend.connect(this.#listener());
   }
 
@@ -185,19 +124,19 @@ export class ServiceRegistry {
   register(registration: ServiceRegistration): ServiceInstance {
     this.#assertOpen();
     const instance = parseInstance(registration);
-    const existing = this.#entries.get(instance.serviceId)?.instance;
+    const existing = this.#instances.get(instance.serviceId);
     if (existing !== undefined && !sameAddress(existing, instance)) {
       throw new ServiceError(
         ServiceErrorCode.BAD_REQUEST,
-        `ServiceRegistry.register: serviceId '${instance.serviceId}' is already registered at ${existing.protocol}://${hostPort(existing)}, got ${instance.protocol}://${hostPort(instance)}`,
+        `ServiceRegistry.register: serviceId '${instance.serviceId}' is already registered at ${existing.protocol}://${formatEndpoint(existing)}, got ${instance.protocol}://${formatEndpoint(instance)}`,
         undefined,
         { retryable: false, metadata: { field: 'serviceId', serviceId: instance.serviceId } },
       );
     }
     this.#own.set(instance.serviceId, instance);
     this.#upsert(instance, true);
-    this.#sync(instance.serviceId);
-    return this.#entries.get(instance.serviceId)!.instance;
+    this.#sync.sync(instance.serviceId);
+    return this.#instances.get(instance.serviceId)!;
   }
 
   /**
@@ -207,33 +146,33 @@ export class ServiceRegistry {
   deregister(serviceId: string): boolean {
     if (!this.#own.delete(serviceId)) return false;
     this.#remove(serviceId, true);
-    this.#sync(serviceId);
+    this.#sync.sync(serviceId);
     return true;
   }
 
   /** Every known instance of `serviceName`, healthy or not. */
   getInstances(serviceName: string): readonly ServiceInstance[] {
-    return this.#pools.get(serviceName)?.entries.map((e) => e.instance) ?? EMPTY;
+    return this.#pools.get(serviceName)?.instances.slice() ?? [];
   }
 
   /** The instances of `serviceName` in rotation: not (yet) found unhealthy. */
   getHealthyInstances(serviceName: string): readonly ServiceInstance[] {
-    return this.#pools.get(serviceName)?.healthy ?? EMPTY;
+    return this.#pools.get(serviceName)?.rotation ?? NONE;
   }
 
-  /** Seed 002's name for {@link getHealthyInstances}: every instance in rotation. */
+  /** Every instance in rotation, under the name a discovery client asks with. */
   discover(serviceName: string): readonly ServiceInstance[] {
     return this.getHealthyInstances(serviceName);
   }
 
   /** The health of one instance, or undefined when it is unknown to this registry. */
   getHealth(serviceId: string): HealthStatus | undefined {
-    return this.#entries.get(serviceId)?.health;
+    return this.#health.status(serviceId);
   }
 
   /** Every known service name. */
   getServiceNames(): string[] {
-    return [...this.#pools.values()].filter((p) => p.entries.length > 0).map((p) => p.name);
+    return [...this.#pools.values()].filter((p) => p.instances.length > 0).map((p) => p.name);
   }
 
   /**
@@ -270,21 +209,16 @@ export class ServiceRegistry {
   getServiceUrl(serviceName: string): string {
     const instance = this.getServiceInstance(serviceName);
     this.release(instance);
-    return instance.protocol === 'http' ? `http://${hostPort(instance)}` : hostPort(instance);
+    const endpoint = formatEndpoint(instance);
+    return instance.protocol === 'http' ? `http://${endpoint}` : endpoint;
   }
 
   /**
    * Calls `listener` with the healthy instances of `serviceName` now and whenever they change.
    * What the grpc-js resolver is built on.
    */
-  watch(serviceName: string, listener: (instances: readonly ServiceInstance[]) => void): Unsubscribe {
-    const pool = this.#pool(serviceName);
-    pool.watchers ??= new Set();
-    pool.watchers.add(listener);
-    listener(pool.healthy);
-    return () => {
-      pool.watchers?.delete(listener);
-    };
+  watch(serviceName: string, listener: RotationListener): Unsubscribe {
+    return this.#pool(serviceName).watch(listener);
   }
 
   /**
@@ -293,15 +227,12 @@ export class ServiceRegistry {
    */
   startHealthChecks(): void {
     this.#assertOpen();
-    if (this.#checking) return;
-    this.#checking = true;
-    for (const entry of this.#entries.values()) this.#schedule(entry, 0);
+    this.#health.start();
   }
 
   /** Stops health checking: no timer and no check left running. Statuses are kept. */
   stop(): void {
-    this.#checking = false;
-    for (const entry of this.#entries.values()) this.#cancelCheck(entry);
+    this.#health.stop();
   }
 
   /**
@@ -311,9 +242,7 @@ export class ServiceRegistry {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.stop();
-      for (const sync of this.#syncs.values())
-        if (sync.timer !== undefined) this.#options.clock.clearTimeout(sync.timer);
-      this.#syncs.clear();
+      this.#sync.close();
       try {
         await this.#connection.close();
       } catch (error) {
@@ -331,8 +260,7 @@ export class ServiceRegistry {
     return this.close();
   }
 
-  // -- view ---------------------------------------------------------------------------------
-
+  /** What the backend connection reports, applied to the view. */
   #listener(): BackendListener {
     return {
       upsert: (instance) => {
@@ -341,10 +269,10 @@ export class ServiceRegistry {
       },
       remove: (serviceId, serviceName) => {
         if (this.#closing) return;
-        const known = this.#entries.get(serviceId)?.instance.serviceName;
+        const known = this.#instances.get(serviceId)?.serviceName;
         if (serviceName !== undefined && known !== undefined && known !== serviceName) return;
         // Our own instance vanished from the store (an outage, an expired lease): put it back.
-        if (this.#own.has(serviceId)) this.#sync(serviceId);
+        if (this.#own.has(serviceId)) this.#sync.sync(serviceId);
         else this.#remove(serviceId, false);
       },
       snapshot: (instances) => {
@@ -354,9 +282,9 @@ export class ServiceRegistry {
           present.add(instance.serviceId);
           if (!this.#own.has(instance.serviceId)) this.#upsert(instance, false);
         }
-        for (const id of [...this.#entries.keys()]) {
+        for (const id of [...this.#instances.keys()]) {
           if (present.has(id)) continue;
-          if (this.#own.has(id)) this.#sync(id);
+          if (this.#own.has(id)) this.#sync.sync(id);
           else this.#remove(id, false);
         }
       },
@@ -364,7 +292,7 @@ export class ServiceRegistry {
         if (this.#closing) return;
         this.#options.logger.info('service registry: backend connected', { backend: this.#backendKind });
         // Republishing is idempotent, and after a lost lease it is what brings us back.
-        for (const id of this.#own.keys()) this.#sync(id);
+        for (const id of this.#own.keys()) this.#sync.sync(id);
         this.#events.emit('backendConnected', { backend: this.#backendKind });
       },
       disconnected: (error) => {
@@ -378,83 +306,67 @@ export class ServiceRegistry {
     };
   }
 
-  #pool(name: string): Pool {
+  #pool(name: string): ServicePool {
     let pool = this.#pools.get(name);
     if (pool === undefined) {
       const choice = this.#options.loadBalancer;
       const balancer =
-        typeof choice === 'function' ? choice(name) : createLoadBalancer(choice as LoadBalancerName);
-      pool = { name, entries: [], healthy: EMPTY, balancer, watchers: undefined };
+        typeof choice === 'function'
+          ? choice(name)
+          : createLoadBalancer(choice as LoadBalancerName, this.#options.random);
+      pool = new ServicePool(name, balancer);
       this.#pools.set(name, pool);
     }
     return pool;
   }
 
   #upsert(instance: ServiceInstance, local: boolean): void {
-    const entry = this.#entries.get(instance.serviceId);
-    if (entry !== undefined) {
-      if (sameInstance(entry.instance, instance)) return;
-      const moved =
-        !sameAddress(entry.instance, instance) || entry.instance.serviceName !== instance.serviceName;
-      if (entry.instance.serviceName !== instance.serviceName) {
-        // Renamed: leave the old pool as if deregistered, join the new one below.
-        this.#remove(instance.serviceId, local);
-      } else {
-        entry.instance = instance;
-        if (moved) this.#resetHealth(entry);
-        this.#refresh(this.#pool(instance.serviceName));
-        this.#events.emit('registered', { instance, local });
-        return;
-      }
+    const existing = this.#instances.get(instance.serviceId);
+    if (existing !== undefined) {
+      if (sameInstance(existing, instance)) return;
+      // Renamed: leave the old pool as if deregistered, join the new one below.
+      if (existing.serviceName !== instance.serviceName) this.#remove(instance.serviceId, local);
     }
-    const created: Entry = {
-      instance,
-      health: 'unknown',
-      passes: 0,
-      failures: 0,
-      timer: undefined,
-      check: undefined,
-    };
-    this.#entries.set(instance.serviceId, created);
+    const updated = this.#instances.has(instance.serviceId);
+    this.#instances.set(instance.serviceId, instance);
+    if (updated) this.#health.update(instance);
+    else this.#health.add(instance);
     const pool = this.#pool(instance.serviceName);
-    pool.entries = [...pool.entries, created];
+    pool.put(instance);
     this.#refresh(pool);
     this.#events.emit('registered', { instance, local });
-    if (this.#checking) this.#schedule(created, 0);
   }
 
   #remove(serviceId: string, local: boolean): void {
-    const entry = this.#entries.get(serviceId);
-    if (entry === undefined) return;
-    this.#entries.delete(serviceId);
-    this.#cancelCheck(entry);
-    const pool = this.#pool(entry.instance.serviceName);
-    pool.entries = pool.entries.filter((e) => e !== entry);
+    const instance = this.#instances.get(serviceId);
+    if (instance === undefined) return;
+    this.#instances.delete(serviceId);
+    this.#health.remove(serviceId);
+    const pool = this.#pool(instance.serviceName);
+    pool.delete(serviceId);
     this.#refresh(pool);
-    this.#events.emit('deregistered', { instance: entry.instance, local });
+    this.#events.emit('deregistered', { instance, local });
   }
 
-  /** Rebuilds the rotation of a pool after a change; rare, so O(n) is fine here. */
-  #refresh(pool: Pool): void {
-    const healthy = Object.freeze(
-      pool.entries.filter((e) => e.health !== 'unhealthy').map((e) => e.instance),
+  #refresh(pool: ServicePool): void {
+    pool.refresh(this.#inRotation, (error) =>
+      this.#options.logger.warn('service registry: a watcher threw', { service: pool.name, error }),
     );
-    const changed =
-      healthy.length !== pool.healthy.length || healthy.some((instance, i) => instance !== pool.healthy[i]);
-    if (!changed) return;
-    pool.healthy = healthy;
-    pool.balancer.update(healthy);
-    for (const watcher of pool.watchers ?? []) {
-      try {
-        watcher(healthy);
-      } catch (error) {
-        this.#options.logger.warn('service registry: a watcher threw', { service: pool.name, error });
-      }
-    }
+  }
+
+  #healthChanged(change: HealthChange): void {
+    this.#refresh(this.#pool(change.instance.serviceName));
+    this.#options.logger.info('service registry: health changed', {
+      serviceId: change.instance.serviceId,
+      previous: change.previous,
+      current: change.current,
+      error: change.error?.message,
+    });
+    this.#events.emit('healthChanged', change);
   }
 
   #unavailable(serviceName: string): ServiceError {
-    const known = this.#pools.get(serviceName)?.entries.length ?? 0;
+    const known = this.#pools.get(serviceName)?.instances.length ?? 0;
     return new ServiceError(
       ServiceErrorCode.SERVICE_UNAVAILABLE,
       known === 0
@@ -471,197 +383,5 @@ export class ServiceRegistry {
         retryable: false,
       });
     }
-  }
-
-  // -- backend writes -----------------------------------------------------------------------
-
-  /**
-   * Brings the backend in line with `#own` for one serviceId: publish if we own it, withdraw
-   * if not. One write in flight per id; a change while it runs triggers one more; a failure
-   * is reported and retried with capped exponential backoff.
-   */
-  #sync(serviceId: string): void {
-    if (this.#closing) return;
-    let sync = this.#syncs.get(serviceId);
-    if (sync === undefined) {
-      sync = { running: false, again: false, attempt: 0, timer: undefined };
-      this.#syncs.set(serviceId, sync);
-    }
-    if (sync.running) {
-      sync.again = true;
-      return;
-    }
-    if (sync.timer !== undefined) {
-      this.#options.clock.clearTimeout(sync.timer);
-      sync.timer = undefined;
-    }
-    const state = sync;
-    const own = this.#own.get(serviceId);
-    const operation = own === undefined ? 'withdraw' : 'publish';
-    state.running = true;
-    let write: Promise<void>;
-    try {
-      write = own === undefined ? this.#connection.withdraw(serviceId) : this.#connection.publish(own);
-    } catch (error) {
-      write = Promise.reject(error);
-    }
-    write.then(
-      () => {
-        state.running = false;
-        state.attempt = 0;
-        if (this.#closing) return;
-        if (state.again) {
-          state.again = false;
-          this.#sync(serviceId);
-        } else if (this.#syncs.get(serviceId) === state) {
-          this.#syncs.delete(serviceId);
-        }
-      },
-      (cause: unknown) => {
-        state.running = false;
-        state.again = false;
-        if (this.#closing) return;
-        const error = ServiceError.from(cause);
-        const { backendRetryMinMs: min, backendRetryMaxMs: max } = this.#options;
-        const base = Math.min(max, min * 2 ** Math.min(state.attempt, 20));
-        const retryInMs = Math.round(base / 2 + (Math.random() * base) / 2);
-        state.attempt++;
-        this.#options.logger.warn('service registry: backend write failed, retrying', {
-          backend: this.#backendKind,
-          operation,
-          serviceId,
-          retryInMs,
-          error,
-        });
-        this.#events.emit('backendError', {
-          backend: this.#backendKind,
-          operation,
-          serviceId,
-          error,
-          attempt: state.attempt,
-          retryInMs,
-        });
-        state.timer = this.#options.clock.setTimeout(
-          () => {
-            state.timer = undefined;
-            this.#sync(serviceId);
-          },
-          retryInMs,
-          true,
-        );
-      },
-    );
-  }
-
-  // -- health checks ------------------------------------------------------------------------
-
-  #schedule(entry: Entry, delayMs: number): void {
-    if (entry.timer !== undefined) this.#options.clock.clearTimeout(entry.timer);
-    entry.timer = this.#options.clock.setTimeout(
-      () => {
-        entry.timer = undefined;
-        void this.#runCheck(entry);
-      },
-      delayMs,
-      true,
-    );
-  }
-
-  #cancelCheck(entry: Entry): void {
-    if (entry.timer !== undefined) this.#options.clock.clearTimeout(entry.timer);
-    entry.timer = undefined;
-    entry.check?.abort(new ServiceError(ServiceErrorCode.CANCELLED, 'health checks stopped'));
-    entry.check = undefined;
-  }
-
-  async #runCheck(entry: Entry): Promise<void> {
-    const { clock, healthCheckTimeoutMs, healthCheckIntervalMs, healthCheckJitter } = this.#options;
-    const controller = new AbortController();
-    entry.check = controller;
-    const instance = entry.instance;
-    const timeout = clock.setTimeout(
-      () =>
-        controller.abort(
-          new ServiceError(
-            ServiceErrorCode.TIMEOUT,
-            `health check timed out after ${healthCheckTimeoutMs} ms`,
-            instance.serviceName,
-          ),
-        ),
-      healthCheckTimeoutMs,
-      true,
-    );
-    let healthy = false;
-    let error: ServiceError | undefined;
-    try {
-      healthy = await this.#check(instance, controller.signal);
-      if (!healthy)
-        error = new ServiceError(
-          ServiceErrorCode.SERVICE_UNAVAILABLE,
-          'health check failed',
-          instance.serviceName,
-        );
-    } catch (cause) {
-      error = ServiceError.from(
-        controller.signal.aborted ? (controller.signal.reason ?? cause) : cause,
-        instance.serviceName,
-      );
-    } finally {
-      clock.clearTimeout(timeout);
-    }
-    // Stopped, removed or re-registered elsewhere while the check ran: its result is stale.
-    if (entry.check !== controller || this.#entries.get(instance.serviceId) !== entry) return;
-    entry.check = undefined;
-    if (entry.instance === instance) this.#record(entry, healthy, error);
-    if (!this.#checking) return;
-    const spread = healthCheckIntervalMs * healthCheckJitter;
-    this.#schedule(
-      entry,
-      Math.max(0, Math.round(healthCheckIntervalMs - spread + Math.random() * 2 * spread)),
-    );
-  }
-
-  #record(entry: Entry, healthy: boolean, error: ServiceError | undefined): void {
-    const previous = entry.health;
-    if (healthy) {
-      entry.failures = 0;
-      entry.passes++;
-      if (
-        previous === 'healthy' ||
-        (previous === 'unhealthy' && entry.passes < this.#options.healthyThreshold)
-      )
-        return;
-      entry.health = 'healthy';
-    } else {
-      entry.passes = 0;
-      entry.failures++;
-      if (
-        previous === 'unhealthy' ||
-        (previous === 'healthy' && entry.failures < this.#options.unhealthyThreshold)
-      )
-        return;
-      entry.health = 'unhealthy';
-    }
-    this.#refresh(this.#pool(entry.instance.serviceName));
-    const event: ServiceRegistryEvents['healthChanged'] = {
-      instance: entry.instance,
-      previous,
-      current: entry.health,
-    };
-    if (error !== undefined) event.error = error;
-    this.#options.logger.info('service registry: health changed', {
-      serviceId: entry.instance.serviceId,
-      previous,
-      current: entry.health,
-      error: error?.message,
-    });
-    this.#events.emit('healthChanged', event);
-  }
-
-  #resetHealth(entry: Entry): void {
-    entry.health = 'unknown';
-    entry.passes = 0;
-    entry.failures = 0;
-    if (this.#checking) this.#schedule(entry, 0);
   }
 }

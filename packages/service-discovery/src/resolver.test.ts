@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type HealthCheckResponse, HealthClient, healthServiceDefinition } from './health-proto';
 import { ServiceRegistry } from './registry';
-import { registerCloneResolver } from './resolver';
+import { type CloneResolverRegistration, registerCloneResolver } from './resolver';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -29,6 +29,13 @@ async function server(name: string) {
   return { ...served, port, served };
 }
 
+/** Registers and closes the registration after the test, so tests do not see each other's defaults. */
+const register = (...args: Parameters<typeof registerCloneResolver>): CloneResolverRegistration => {
+  const registration = registerCloneResolver(...args);
+  cleanups.push(() => registration.close());
+  return registration;
+};
+
 const call = (client: HealthClient, deadlineMs = 2_000) =>
   new Promise<HealthCheckResponse>((resolve, reject) =>
     client.Check({ service: '' }, { deadline: Date.now() + deadlineMs }, (error, response) =>
@@ -40,7 +47,7 @@ describe('clone: resolver for grpc-js', () => {
   it('resolves through the registry, balances round robin, and follows instances as they come and go', async () => {
     const registry = new ServiceRegistry();
     cleanups.push(() => registry.close());
-    registerCloneResolver(registry);
+    register(registry);
     const a = await server('a');
     const b = await server('b');
     registry.register({
@@ -99,7 +106,7 @@ describe('clone: resolver for grpc-js', () => {
       healthCheckIntervalMs: 60_000,
     });
     cleanups.push(() => registry.close());
-    registerCloneResolver(registry, { scheme: 'clone-test-empty' });
+    register(registry, { scheme: 'clone-test-empty' });
     const client = new HealthClient('clone-test-empty:///lonely', grpc.credentials.createInsecure());
     cleanups.push(() => client.close());
     await expect(call(client, 300)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
@@ -133,7 +140,7 @@ describe('clone: resolver for grpc-js', () => {
   it('picks up where it left off after the channel went idle and came back', async () => {
     const registry = new ServiceRegistry();
     cleanups.push(() => registry.close());
-    registerCloneResolver(registry, { scheme: 'clone-test-idle' });
+    register(registry, { scheme: 'clone-test-idle' });
     const first = await server('first');
     registry.register({
       serviceId: 'first',
@@ -170,7 +177,7 @@ describe('clone: resolver for grpc-js', () => {
   it('a detached registry leaves channels of the scheme failing instead of calling stale addresses', async () => {
     const registry = new ServiceRegistry();
     cleanups.push(() => registry.close());
-    const detach = registerCloneResolver(registry, { scheme: 'clone-test-detach' });
+    const registration = register(registry, { scheme: 'clone-test-detach' });
     const s = await server('s');
     registry.register({
       serviceId: 's',
@@ -179,10 +186,150 @@ describe('clone: resolver for grpc-js', () => {
       port: s.port,
       protocol: 'grpc',
     });
-    detach();
+    registration.close();
     const client = new HealthClient('clone-test-detach:///x', grpc.credentials.createInsecure());
     cleanups.push(() => client.close());
     await expect(call(client, 300)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
     expect(s.served.calls).toBe(0);
+  });
+});
+
+describe('clone: resolver with several registries in one process', () => {
+  const echo = (serviceId: string, port: number) =>
+    ({ serviceId, serviceName: 'echo', host: '127.0.0.1', port, protocol: 'grpc' }) as const;
+  const insecure = () => grpc.credentials.createInsecure();
+  const client = (target: string) => {
+    const c = new HealthClient(target, insecure());
+    cleanups.push(() => c.close());
+    return c;
+  };
+  const registryWith = async (name: string, scheme?: string) => {
+    const registry = new ServiceRegistry();
+    cleanups.push(() => registry.close());
+    const registration = register(registry, scheme === undefined ? {} : { scheme });
+    const s = await server(name);
+    registry.register(echo(name, s.port));
+    return { registry, registration, server: s };
+  };
+  const calls = async (c: HealthClient, n: number) => {
+    for (let i = 0; i < n; i++) await call(c);
+  };
+
+  it('each registration has its own authority, and its channels reach only its registry’s instances', async () => {
+    const one = await registryWith('one');
+    const two = await registryWith('two');
+    expect(one.registration.authority).not.toBe(two.registration.authority);
+    expect(one.registration.authority).toMatch(/^[a-z0-9-]+$/);
+    expect(one.registration.scheme).toBe('clone');
+    expect(one.registration.target('echo')).toBe(`clone://${one.registration.authority}/echo`);
+
+    const c1 = client(one.registration.target('echo'));
+    const c2 = client(two.registration.target('echo'));
+    await calls(c1, 4);
+    await calls(c2, 3);
+    // Both registries know a service 'echo'; before, the last registration answered for both.
+    expect([one.server.served.calls, two.server.served.calls]).toEqual([4, 3]);
+  });
+
+  it('a change in one registry and closing its registration leave the other registry’s channels working', async () => {
+    const one = await registryWith('one');
+    const two = await registryWith('two');
+    const c1 = client(one.registration.target('echo'));
+    const c2 = client(two.registration.target('echo'));
+    await calls(c1, 2);
+    await calls(c2, 2);
+
+    // Registry two changes: its instance moves. Channel one neither follows it nor breaks.
+    two.registry.deregister('two');
+    const three = await server('three');
+    two.registry.register(echo('three', three.port));
+    await vi.waitFor(async () => {
+      await call(c2);
+      expect(three.served.calls).toBeGreaterThan(0);
+    });
+    await calls(c1, 3);
+    expect(one.server.served.calls).toBe(5);
+    expect(three.served.calls + two.server.served.calls).toBeLessThan(10);
+
+    // Registration two closes (twice: idempotent). Only its channels fail, naming it.
+    two.registration.close();
+    two.registration.close();
+    await vi.waitFor(() =>
+      expect(call(c2, 500)).rejects.toMatchObject({
+        code: grpc.status.UNAVAILABLE,
+        details: expect.stringContaining(two.registration.authority),
+      }),
+    );
+    const threeCalls = three.served.calls;
+    await expect(call(c2, 500)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    expect(three.served.calls).toBe(threeCalls);
+    await calls(c1, 2);
+    expect(one.server.served.calls).toBe(7);
+    // A new channel of registry one resolves too, one of the closed authority fails at once.
+    await calls(client(one.registration.target('echo')), 1);
+    expect(one.server.served.calls).toBe(8);
+    await expect(call(client(two.registration.target('echo')), 500)).rejects.toMatchObject({
+      code: grpc.status.UNAVAILABLE,
+      details: expect.stringContaining(two.registration.authority),
+    });
+  });
+
+  it('an unknown authority fails with UNAVAILABLE naming it', async () => {
+    await registryWith('known');
+    await expect(call(client('clone://registry-does-not-exist/echo'), 500)).rejects.toMatchObject({
+      code: grpc.status.UNAVAILABLE,
+      details: expect.stringContaining("'registry-does-not-exist'"),
+    });
+  });
+
+  it('an empty authority resolves through the most recent open registration, and falls back when it closes', async () => {
+    const scheme = 'clone-test-default';
+    await expect(call(client(`${scheme}:///echo`), 500)).rejects.toMatchObject({
+      code: grpc.status.UNAVAILABLE,
+    });
+    const older = await registryWith('older', scheme);
+    const newer = await registryWith('newer', scheme);
+    const byDefault = client(`${scheme}:///echo`);
+    await calls(byDefault, 2);
+    expect([older.server.served.calls, newer.server.served.calls]).toEqual([0, 2]);
+    const pinned = client(newer.registration.target('echo'));
+    await calls(pinned, 1);
+
+    // The default closes: its default channels move to the registration before it; channels
+    // naming the closed authority fail; the older registration's own channels never noticed.
+    newer.registration.close();
+    await vi.waitFor(async () => {
+      await call(byDefault);
+      expect(older.server.served.calls).toBeGreaterThan(0);
+    });
+    await expect(call(pinned, 500)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    const before = older.server.served.calls;
+    const newerCalls = newer.server.served.calls;
+    await calls(client(older.registration.target('echo')), 2);
+    await calls(byDefault, 2);
+    expect(older.server.served.calls).toBe(before + 4);
+    expect(newer.server.served.calls).toBe(newerCalls);
+
+    // The last one closes too: default channels fail instead of calling stale addresses.
+    older.registration.close();
+    await vi.waitFor(() =>
+      expect(call(byDefault, 500)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE }),
+    );
+    const last = older.server.served.calls;
+    await expect(call(byDefault, 500)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    expect(older.server.served.calls).toBe(last);
+  });
+
+  it('refuses a scheme that is not one, or that grpc-js resolves itself, and an empty service name', () => {
+    const registry = new ServiceRegistry();
+    cleanups.push(() => registry.close());
+    for (const scheme of ['dns', 'Not A Scheme', '']) {
+      expect(() => registerCloneResolver(registry, { scheme })).toThrow(
+        expect.objectContaining({ code: 'BAD_REQUEST', metadata: { field: 'scheme' } }),
+      );
+    }
+    const registration = register(registry, { scheme: 'clone-test-names' });
+    expect(() => registration.target('')).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
+    expect(registration.target('a b/c')).toBe(`clone-test-names://${registration.authority}/a%20b%2Fc`);
   });
 });
