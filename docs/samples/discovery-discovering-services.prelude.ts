@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { ServiceRegistry } from '@clone/service-discovery';
 
 /**
- * Seed 002's "Discovering Services": two real `access-service` instances on loopback that
+ * The guide's "Discovering Services" sample: two real `access-service` instances on loopback that
  * answer `GET /health`, registered and health-checked, plus one registered at a host that does
  * not resolve, which the health check takes out of rotation. Teardown checks that the sample's
  * lookups only ever returned the healthy two.

@@ -2,7 +2,7 @@
 import type { Logger } from '@clone/service-errors';
 
 /**
- * Seed 002's "Registering a Service", adapted to this package: the seed's discovery client
+ * The guide's "Registering a Service" sample, adapted to this package: its discovery client
  * becomes a ServiceRegistry (in memory here), and the registration gains the fields ours
  * requires (serviceId, host, protocol). The logger collects lines so teardown can check that
  * nothing went wrong.
