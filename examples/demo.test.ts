@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -76,5 +77,39 @@ describe('pnpm demo', () => {
     expect(run.stdout).toMatch(/etcd {5}listening on http:\/\/127\.0\.0\.1:\d+/);
     expect(run.stdout).toMatch(/discovered through etcd: asr-service-\d+, rag-service-\d+/);
     expect(run.stdout).toMatch(/registry: tts-service-\d+ joined/);
+  }, 90_000);
+
+  /** What `--tls` adds to the show: every hop over mutual TLS, and callers TLS does not admit refused. */
+  function expectMutualTls(run: Run, services: number): void {
+    const out = run.stdout;
+    expect(out).toContain('== Transport: mutual TLS on every hop ==');
+    // Every service served mTLS, the restarted TTS too.
+    expect(out.match(/listening on 127\.0\.0\.1:\d+ \(mTLS\)/g)).toHaveLength(services);
+    expect(out).toContain(
+      'asr refuses a client without a certificate: SERVICE_UNAVAILABLE (certificate required)',
+    );
+    expect(out).toContain('asr refuses a client whose certificate another CA signed: SERVICE_UNAVAILABLE');
+    // The orchestrator's own health checks present its certificate and find the services healthy.
+    expect(out).toMatch(/health asr-service-\d+: unknown → healthy/);
+    // The certificates were made in a temporary directory, which is gone after the run.
+    const dir = /certificates removed \((\S+)\)/.exec(out)?.[1];
+    expect(dir).toMatch(/clone-certs-/);
+    expect(existsSync(dir!)).toBe(false);
+  }
+
+  it('--tls: the same conversations over mutual TLS, with certificates made at start', async () => {
+    const run = await runDemo('--tls');
+    expectTheShow(run);
+    expect(run.stdout).toContain('Starting the example services (in-memory mode, mutual TLS)');
+    expectMutualTls(run, 6);
+    expect(run.stdout).toMatch(/health tts-service-1: healthy → unhealthy/);
+  }, 90_000);
+
+  it('--etcd --tls: services in their own processes, serving mutual TLS, discovered through etcd', async () => {
+    const run = await runDemo('--etcd', '--tls');
+    expectTheShow(run);
+    expect(run.stdout).toContain('Starting the example services (etcd mode, mutual TLS)');
+    expectMutualTls(run, 6);
+    expect(run.stdout).toMatch(/discovered through etcd: asr-service-\d+, rag-service-\d+/);
   }, 90_000);
 });

@@ -2,57 +2,20 @@
  * `pnpm demo`: the five example services and the conversation orchestrator on 127.0.0.1, a few
  * conversations, then a TTS outage (breaker opening, fast CIRCUIT_OPEN failures, the saga
  * compensating) and its recovery. `pnpm demo --etcd`: the same with each service in a process of
- * its own, found by name through a private etcd.
+ * its own, found by name through a private etcd. `--tls` (with either): every hop over mutual
+ * TLS, with certificates made at start.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import type { ClientTarget, ServiceKind } from '@clone/grpc-proto';
-import { type RegistryBackend, ServiceRegistry } from '@clone/service-discovery';
 import { ServiceError } from '@clone/service-errors';
+import { bold, brief, cyan, dim, green, heading, log, ms, red, yellow } from './demo-output';
+import { type Deployment, inProcess, SetupError, withEtcd } from './deployments';
 import { decodeSpeech, durationMs, encodeSpeech } from './lib/speech-codec';
+import { type DemoTls, demoTls } from './mutual-tls';
 import { ConversationOrchestrator, type ConversationOrchestrator as Orchestrator } from './orchestrator';
-import { DEMO_JWT_SECRET, type RunningService, STARTERS } from './services/index';
+import { DEMO_JWT_SECRET } from './services/index';
 
-const KINDS: readonly ServiceKind[] = ['asr', 'rag', 'llm', 'tts', 'lipsync'];
 const ETCD = process.argv.includes('--etcd');
+const TLS = process.argv.includes('--tls');
 const JWT_SECRET = process.env.JWT_SECRET ?? DEMO_JWT_SECRET;
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-// ---------------------------------------------------------------------------------------------
-// Output: plain text unless stdout is a terminal.
-const COLOR = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
-const paint =
-  (code: number) =>
-  (s: string): string =>
-    COLOR ? `\x1b[${code}m${s}\x1b[0m` : s;
-const dim = paint(2);
-const bold = paint(1);
-const red = paint(31);
-const green = paint(32);
-const yellow = paint(33);
-const cyan = paint(36);
-const t0 = performance.now();
-const ms = (n: number): string =>
-  Number.isInteger(n)
-    ? n === 0
-      ? '<1 ms'
-      : `${n} ms`
-    : n < 10
-      ? `${n.toFixed(2)} ms`
-      : `${Math.round(n)} ms`;
-/** grpc-js details end with an empty "Resolution note:"; keep the lines short. */
-const brief = (message: string): string => message.replace(/\s*Resolution note:\s*/g, ' ').trim();
-const log = (line = ''): void => {
-  const stamp = `+${((performance.now() - t0) / 1000).toFixed(3)}s`.padStart(8);
-  console.log(`${dim(stamp)} ${line}`);
-};
-const heading = (title: string): void => {
-  console.log('');
-  log(bold(`== ${title} ==`));
-};
 
 // ---------------------------------------------------------------------------------------------
 // Demo settings: small thresholds and short delays so the whole show takes a few seconds.
@@ -78,164 +41,6 @@ const UTTERANCES = [
 
 /** What an interrupt (Ctrl-C, SIGTERM) must undo: registered as soon as there is something to undo. */
 const onInterrupt = new Set<() => Promise<unknown>>();
-
-/** A problem with the machine, not the demo: reported without a stack trace. */
-class SetupError extends Error {}
-
-/** How the services run: in this process, or as child processes registered in etcd. */
-interface Deployment {
-  describe: string;
-  endpoints: Partial<Record<ServiceKind, ClientTarget>>;
-  registry?: ServiceRegistry;
-  discoveryBackend?: RegistryBackend;
-  /** Waits until the orchestrator's registry sees every service. */
-  ready(orchestrator: Orchestrator): Promise<void>;
-  /** Makes a service die the way a process does. */
-  crash(kind: ServiceKind): Promise<void>;
-  /** Brings it back. */
-  restart(kind: ServiceKind): Promise<void>;
-  close(): Promise<void>;
-}
-
-// ---------------------------------------------------------------------------------------------
-// In-process deployment (default): one shared in-memory registry, explicit endpoints as in the seed.
-async function inProcess(): Promise<Deployment> {
-  const registry = new ServiceRegistry({ healthCheckIntervalMs: SETTINGS.healthCheckIntervalMs });
-  const services = new Map<ServiceKind, RunningService>();
-  const start = async (kind: ServiceKind, port?: number): Promise<void> => {
-    const service = await STARTERS[kind]({ registry, port, auth: { jwtSecret: JWT_SECRET } });
-    services.set(kind, service);
-    log(`${kind.padEnd(8)} listening on ${service.address}, registered as ${service.serviceId}`);
-  };
-  try {
-    for (const kind of KINDS) await start(kind);
-  } catch (error) {
-    for (const s of services.values()) await s.shutdown();
-    await registry.close();
-    throw error;
-  }
-  const endpoints: Partial<Record<ServiceKind, ClientTarget>> = {};
-  for (const [kind, s] of services) endpoints[kind] = { host: s.host, port: s.port };
-  return {
-    describe: 'in-process services, in-memory registry, explicit endpoints',
-    endpoints,
-    registry,
-    async ready() {},
-    async crash(kind) {
-      services.get(kind)?.crash();
-      log(`${kind} server stopped at once and left registered, as when a process dies`);
-    },
-    async restart(kind) {
-      const old = services.get(kind);
-      await old?.shutdown();
-      await start(kind, old?.port);
-    },
-    async close() {
-      for (const s of services.values()) await s.shutdown();
-      await registry.close();
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// etcd deployment: a private etcd, each service a child process registering itself in it.
-async function withEtcd(): Promise<Deployment> {
-  const { startEtcd } = await import('@clone/test-servers');
-  const { EtcdBackend } = await import('@clone/service-discovery/etcd');
-  let etcd: Awaited<ReturnType<typeof startEtcd>>;
-  const starting = startEtcd();
-  // Interrupted while etcd starts: wait for it, then remove it and its data directory.
-  const stopStarting = async (): Promise<void> => (await starting.catch(() => undefined))?.stop();
-  onInterrupt.add(stopStarting);
-  try {
-    etcd = await starting;
-  } catch (error) {
-    throw new SetupError(
-      `pnpm demo --etcd: ${(error as Error).message}; or run \`pnpm demo\` without --etcd.`,
-    );
-  } finally {
-    onInterrupt.delete(stopStarting);
-  }
-  log(`etcd     listening on ${etcd.endpoint} (private, temporary data directory)`);
-  const children = new Map<ServiceKind, ChildProcess>();
-  const undo = async (): Promise<void> => {
-    await Promise.all([...children.values()].map((c) => stop(c, 'SIGTERM')));
-    await etcd.stop();
-  };
-  onInterrupt.add(undo);
-  const spawnService = async (kind: ServiceKind): Promise<void> => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--conditions=@clone/source',
-        join(ROOT, 'examples/services/run.ts'),
-        kind,
-        '--etcd',
-        etcd.endpoint,
-        // The child stops by itself when our end of its stdin closes: it never outlives us.
-        '--exit-with-parent',
-      ],
-      { cwd: ROOT, env: { ...process.env, JWT_SECRET }, stdio: ['pipe', 'pipe', 'inherit'] },
-    );
-    children.set(kind, child);
-    const lines = createInterface({ input: child.stdout! });
-    const ready = new Promise<string>((resolve, reject) => {
-      lines.on('line', (line) => {
-        if (line.startsWith('READY ')) resolve(line);
-      });
-      child.once('exit', (code, signal) => reject(new Error(`${kind} exited early (${code ?? signal})`)));
-    });
-    const line = await ready;
-    const [, , address, serviceId] = line.split(' ');
-    log(`${kind.padEnd(8)} pid ${child.pid} listening on ${address}, registered in etcd as ${serviceId}`);
-  };
-  const stop = async (child: ChildProcess, signal: NodeJS.Signals): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill(signal);
-    await exited;
-  };
-  // Whatever happens to this process, its children do not outlive it (etcd is tracked by startEtcd).
-  process.once('exit', () => {
-    for (const c of children.values()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  });
-  const close = async (): Promise<void> => {
-    onInterrupt.delete(undo);
-    await undo();
-  };
-  try {
-    await Promise.all(KINDS.map(spawnService));
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  return {
-    describe: 'one process per service, registry in etcd, clients find services by name (clone:///<name>)',
-    endpoints: {},
-    discoveryBackend: new EtcdBackend({ hosts: etcd.endpoint, ttlSeconds: 2 }),
-    async ready(orchestrator) {
-      const registry = orchestrator.comm.getServiceRegistry();
-      const missing = (): ServiceKind[] => KINDS.filter((k) => registry.getHealthyInstances(k).length === 0);
-      const deadline = Date.now() + 10_000;
-      while (missing().length > 0) {
-        if (Date.now() > deadline) throw new Error(`not discovered through etcd: ${missing().join(', ')}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      log(`discovered through etcd: ${KINDS.map((k) => registry.getInstances(k)[0]?.serviceId).join(', ')}`);
-    },
-    async crash(kind) {
-      const child = children.get(kind);
-      if (child !== undefined) await stop(child, 'SIGKILL');
-      log(`${kind} process killed with SIGKILL (its etcd lease expires within its 2 s TTL)`);
-    },
-    async restart(kind) {
-      await spawnService(kind);
-    },
-    close,
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 /** Wires the live view to the manager's and the orchestrator's events. */
@@ -321,9 +126,55 @@ async function converse(orchestrator: Orchestrator, n: number, text: string): Pr
   return saga.success;
 }
 
+/** Makes the mutual-TLS certificates, or says why it cannot. */
+async function startTls(): Promise<DemoTls> {
+  try {
+    return await demoTls();
+  } catch (error) {
+    throw new SetupError(`pnpm demo --tls: ${(error as Error).message}; or run \`pnpm demo\` without --tls.`);
+  }
+}
+
+/** Says what the transport is, and shows a service refusing callers TLS does not admit. */
+async function showMutualTls(tls: DemoTls, deployment: Deployment): Promise<void> {
+  heading('Transport: mutual TLS on every hop');
+  log(`certificates made at start with openssl in ${tls.dir}: a private CA,`);
+  log(
+    'one certificate per service (its name, localhost, 127.0.0.1), one for the orchestrator (CN=websocket-server)',
+  );
+  log("the orchestrator checks each service's certificate and name; each service accepts only callers");
+  log("with a certificate of that CA (the registry's health checks present the orchestrator's)");
+  const asr = deployment.registry.getInstances('asr')[0];
+  if (asr === undefined) throw new Error('no asr instance to probe');
+  for (const { caller, refusal } of await tls.probeRefusals({ host: asr.host, port: asr.port })) {
+    if (refusal === 'NOT REFUSED') throw new Error(`asr accepted ${caller}`);
+    log(`   ${green('✓')} asr refuses ${caller}: ${refusal}`);
+  }
+}
+
 async function main(): Promise<void> {
-  heading(`Starting the example services (${ETCD ? 'etcd mode' : 'in-memory mode'})`);
-  const deployment = ETCD ? await withEtcd() : await inProcess();
+  const tls = TLS ? await startTls() : undefined;
+  try {
+    await run(tls);
+  } finally {
+    if (tls !== undefined) {
+      tls.remove();
+      log(`certificates removed (${tls.dir})`);
+    }
+  }
+}
+
+async function run(tls: DemoTls | undefined): Promise<void> {
+  heading(
+    `Starting the example services (${ETCD ? 'etcd mode' : 'in-memory mode'}${tls === undefined ? '' : ', mutual TLS'})`,
+  );
+  const options = {
+    jwtSecret: JWT_SECRET,
+    healthCheckIntervalMs: SETTINGS.healthCheckIntervalMs,
+    tls,
+    onInterrupt,
+  };
+  const deployment = ETCD ? await withEtcd(options) : await inProcess(options);
   let orchestrator: Orchestrator | undefined;
   onInterrupt.add(async () => {
     await orchestrator?.close();
@@ -335,12 +186,13 @@ async function main(): Promise<void> {
       jwtSecret: JWT_SECRET,
       endpoints: deployment.endpoints,
       registry: deployment.registry,
-      discoveryBackend: deployment.discoveryBackend,
       ...SETTINGS,
+      client: { ...SETTINGS.client, ...(tls === undefined ? {} : { credentials: tls.client }) },
     });
     const counters = new Map<string, number>();
     liveView(orchestrator, counters);
     await deployment.ready(orchestrator);
+    if (tls !== undefined) await showMutualTls(tls, deployment);
     orchestrator.comm.startHealthChecks();
     log(
       `orchestrator websocket-server-1: breaker ${JSON.stringify(SETTINGS.circuitBreaker)}, retry ${JSON.stringify(SETTINGS.retry)}`,

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian server packages the tests start private instances of (never the system
-# service: tests run their own on loopback with temporary data directories). Idempotent and
-# quick when everything is present. Usage: scripts/servers.sh [package ...]
+# service: tests run their own on loopback with temporary data directories), and the openssl
+# CLI the TLS tests and `pnpm demo --tls` make their certificates with. Idempotent and quick
+# when everything is present. Usage: scripts/servers.sh [package ...]
 set -euo pipefail
 
 declare -A probe=(
   [etcd-server]='command -v etcd'
   [postgresql]='ls /usr/lib/postgresql/*/bin/initdb'
+  [openssl]='command -v openssl'
 )
 wanted=("$@")
 [ ${#wanted[@]} -gt 0 ] || wanted=("${!probe[@]}")

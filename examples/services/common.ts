@@ -2,6 +2,7 @@ import { createServiceServer, type ServiceImplementations, type ServiceKind } fr
 import type { ServiceAuthManager } from '@clone/service-auth';
 import type { ServiceRegistry } from '@clone/service-discovery';
 import { ServiceError, ServiceErrorCode } from '@clone/service-errors';
+import * as grpc from '@grpc/grpc-js';
 
 /** The secret the demo's services and orchestrator share when `JWT_SECRET` is not set (≥ 32 bytes). */
 export const DEMO_JWT_SECRET = 'clone-demo-secret-not-for-production-0123456789';
@@ -20,6 +21,16 @@ export interface ExampleServiceOptions {
   auth?: ServiceAuthManager | { jwtSecret: string } | undefined;
   /** Default `<kind>-service-1`. */
   serviceId?: string | undefined;
+  /** Serve mutual TLS: the server's certificate and key, and the CA its callers' certificates must chain to. */
+  tls?: ServiceTls | undefined;
+}
+
+/** PEM contents for a mutual-TLS server. */
+export interface ServiceTls {
+  /** The CA that signed the callers' certificates: a caller without one is refused. */
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
 }
 
 /** A running example service. */
@@ -75,6 +86,15 @@ export async function startService<K extends ServiceKind>(
     // The owner (the demo, or run.ts) decides what a signal does.
     handleSignals: false,
     shutdownTimeoutMs: 2_000,
+    ...(options.tls === undefined
+      ? {}
+      : {
+          credentials: grpc.ServerCredentials.createSsl(
+            options.tls.ca,
+            [{ cert_chain: options.tls.cert, private_key: options.tls.key }],
+            true,
+          ),
+        }),
   });
   const port = await server.listen(options.port ?? 0, host);
   const registry = options.registry;

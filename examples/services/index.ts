@@ -7,7 +7,7 @@ import { startRAGService } from './rag';
 import { startTTSService } from './tts';
 
 export { startASRService } from './asr';
-export { DEMO_JWT_SECRET, type ExampleServiceOptions, type RunningService } from './common';
+export { DEMO_JWT_SECRET, type ExampleServiceOptions, type RunningService, type ServiceTls } from './common';
 export { startLipSyncService } from './lipsync';
 export { startLLMService } from './llm';
 export { startRAGService } from './rag';

@@ -3,12 +3,15 @@
  *
  *   node --import tsx --conditions=@clone/source examples/services/run.ts <asr|llm|rag|tts|lipsync>
  *        [--port N] [--host H] [--etcd http://127.0.0.1:2379] [--exit-with-parent]
+ *        [--tls-ca ca.pem --tls-cert server.pem --tls-key server.key]
  *
  * With `--etcd` it registers itself in etcd (lease TTL 2 s, so a killed process leaves the
  * others' views quickly); otherwise in a registry of its own. Prints `READY <kind> <host:port>
  * <serviceId>` once serving; SIGTERM or SIGINT deregisters it and shuts down gracefully, and
  * so does the end of stdin with `--exit-with-parent` (the demo's children: they never outlive it).
+ * With `--tls-*` it serves mutual TLS: callers need a certificate signed by that CA.
  */
+import { readFileSync } from 'node:fs';
 import type { ServiceKind } from '@clone/grpc-proto';
 import { ServiceRegistry } from '@clone/service-discovery';
 import { STARTERS } from './index';
@@ -21,7 +24,9 @@ const flag = (name: string): string | undefined => {
 };
 
 if (kind === undefined || !(kind in STARTERS)) {
-  console.error(`usage: run.ts <${Object.keys(STARTERS).join('|')}> [--port N] [--host H] [--etcd ENDPOINT]`);
+  console.error(
+    `usage: run.ts <${Object.keys(STARTERS).join('|')}> [--port N] [--host H] [--etcd ENDPOINT] [--tls-ca F --tls-cert F --tls-key F]`,
+  );
   process.exitCode = 2;
 } else {
   const etcd = flag('--etcd');
@@ -31,7 +36,13 @@ if (kind === undefined || !(kind in STARTERS)) {
       : new (await import('@clone/service-discovery/etcd')).EtcdBackend({ hosts: etcd, ttlSeconds: 2 });
   const registry = new ServiceRegistry(backend === undefined ? {} : { backend });
   const port = flag('--port');
+  const [ca, cert, key] = ['--tls-ca', '--tls-cert', '--tls-key'].map(flag);
+  const tls =
+    ca === undefined || cert === undefined || key === undefined
+      ? undefined
+      : { ca: readFileSync(ca), cert: readFileSync(cert), key: readFileSync(key) };
   const service = await STARTERS[kind]({
+    tls,
     registry,
     host: flag('--host') ?? '127.0.0.1',
     port: port === undefined ? 0 : Number(port),

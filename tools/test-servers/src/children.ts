@@ -1,11 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
 
 // Server processes started by this test process; killed if it exits without stopping them,
-// so a crashed test run leaves no etcd or postgres behind.
+// so a crashed test run leaves no etcd or postgres behind. This covers exit and signals we can
+// handle; SIGKILL runs no handler of ours, which is what each server's watchdog is for.
 const live = new Set<ChildProcess>();
 const cleanups = new Set<() => void>();
 let hooked = false;
 
+/** Kills `child` (SIGKILL) if this process exits or is ended by a signal while it runs. */
 export function track(child: ChildProcess): void {
   live.add(child);
   child.once('exit', () => live.delete(child));

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { atExit, track } from './children';
 import { freePort, waitFor } from './ports';
+import { startWatchdog } from './watchdog';
 
 /** A private etcd on a random loopback port with a temporary data directory. */
 export interface EtcdServer {
@@ -11,6 +12,8 @@ export interface EtcdServer {
   readonly endpoint: string;
   readonly port: number;
   readonly dataDir: string;
+  /** The etcd process's pid; `undefined` while it is down. */
+  readonly pid: number | undefined;
   /** Kills the server (SIGKILL by default) but keeps its data and ports: an outage. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port and data directory after `kill()`. */
@@ -19,7 +22,11 @@ export interface EtcdServer {
   stop(): Promise<void>;
 }
 
-/** Starts etcd (Debian's `etcd-server`, v3 API) and resolves once `/health` answers. */
+/**
+ * Starts etcd (Debian's `etcd-server`, v3 API) and resolves once `/health` answers. It dies with
+ * this process, even when this process is killed with SIGKILL (a watchdog kills it and removes the
+ * data directory).
+ */
 export async function startEtcd(): Promise<EtcdServer> {
   try {
     execFileSync('etcd', ['--version'], { stdio: 'ignore' });
@@ -28,6 +35,7 @@ export async function startEtcd(): Promise<EtcdServer> {
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'clone-etcd-'));
   const unhook = atExit(() => rmSync(dataDir, { recursive: true, force: true }));
+  const watchdog = startWatchdog('[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$1"', [dataDir]);
   const [port, peerPort] = [await freePort(), await freePort()];
   const endpoint = `http://127.0.0.1:${port}`;
   const peer = `http://127.0.0.1:${peerPort}`;
@@ -56,6 +64,11 @@ export async function startEtcd(): Promise<EtcdServer> {
     });
     track(child);
     const started = child;
+    watchdog.guard(started.pid);
+    // Once it is gone (killed for an outage, or dead by itself) its pid may be reused: unguard it.
+    started.once('exit', () => {
+      if (child === started || child === undefined) watchdog.guard(undefined);
+    });
     await waitFor(
       async () => {
         if (started.exitCode !== null) throw new Error(`etcd exited with ${started.exitCode}: ${output}`);
@@ -81,10 +94,14 @@ export async function startEtcd(): Promise<EtcdServer> {
     endpoint,
     port,
     dataDir,
+    get pid() {
+      return child?.pid;
+    },
     kill,
     start,
     async stop() {
       await kill('SIGTERM');
+      watchdog.disarm();
       unhook();
       rmSync(dataDir, { recursive: true, force: true });
     },

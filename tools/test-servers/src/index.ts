@@ -1,3 +1,4 @@
+export { type Certificates, type IssueOptions, type KeyPair, makeCertificates } from './certificates';
 export { type EtcdServer, startEtcd } from './etcd';
 export { freePort, waitFor } from './ports';
 export { type PostgresServer, startPostgres } from './postgres';

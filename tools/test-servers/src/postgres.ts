@@ -1,9 +1,29 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { atExit } from './children';
 import { freePort, waitFor } from './ports';
+import { startWatchdog } from './watchdog';
+
+/**
+ * What the watchdog does when this process dies without stopping the server: an immediate
+ * shutdown of the postmaster named in the pid file (SIGQUIT: it stops its backends and exits, as
+ * `pg_ctl stop -m immediate` does), SIGKILL if it is still there after 10 s, then the directory
+ * goes. The pid file, not a pid we pass, so that a kill during `pg_ctl start` is covered too. As
+ * root the watchdog runs as root and may signal the `postgres` user's postmaster.
+ */
+const REAP_POSTMASTER = [
+  // Gone, or a zombie waiting for its new parent (init) to reap it: either way it has exited.
+  'running() { s=$(sed "s/.*) //" "/proc/$1/stat" 2>/dev/null | cut -c1); [ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]; }',
+  'pid=$(head -n 1 "$1/data/postmaster.pid" 2>/dev/null)',
+  'if [ -n "$pid" ]; then',
+  '  kill -QUIT "$pid" 2>/dev/null',
+  '  i=0; while running "$pid" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done',
+  '  kill -KILL "$pid" 2>/dev/null',
+  'fi',
+  'rm -rf "$1"',
+].join('\n');
 
 /** A private PostgreSQL cluster on a random loopback port with a temporary data directory. */
 export interface PostgresServer {
@@ -13,6 +33,10 @@ export interface PostgresServer {
   readonly port: number;
   readonly user: string;
   readonly database: string;
+  /** The cluster's data directory (removed by `stop()`). */
+  readonly dataDir: string;
+  /** The postmaster's pid. */
+  readonly pid: number;
   /** Stops the server (fast shutdown) and removes its data directory. */
   stop(): Promise<void>;
 }
@@ -36,7 +60,9 @@ function postgresBin(): string {
 /**
  * Starts PostgreSQL with `initdb` + `pg_ctl`. Debian's server refuses to run as root, so as
  * root it runs as the `postgres` user the package creates. fsync stays on: durability
- * figures measured against it are real.
+ * figures measured against it are real. The server dies with this process, even when this
+ * process is killed with SIGKILL: `pg_ctl` detaches the postmaster, so a watchdog stops it and
+ * removes the data directory.
  */
 export async function startPostgres(options: { fsync?: boolean } = {}): Promise<PostgresServer> {
   const bin = postgresBin();
@@ -58,6 +84,8 @@ export async function startPostgres(options: { fsync?: boolean } = {}): Promise<
       execFileSync(full, args, { stdio: 'pipe' });
     }
   };
+  // Armed before anything exists to clean up, so a kill at any point after this leaves nothing.
+  const watchdog = startWatchdog(REAP_POSTMASTER, [dir]);
   const port = await freePort();
   run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
   const settings = [
@@ -68,10 +96,13 @@ export async function startPostgres(options: { fsync?: boolean } = {}): Promise<
     '-c max_connections=200',
   ].join(' ');
   run('pg_ctl', ['-D', dataDir, '-o', settings, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start']);
+  // `pg_ctl start -w` returns once the server accepts connections, its pid file written.
+  const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   let stopped = false;
   const stopSync = (): void => {
     if (stopped) return;
     stopped = true;
+    watchdog.disarm();
     try {
       run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
     } finally {
@@ -91,6 +122,8 @@ export async function startPostgres(options: { fsync?: boolean } = {}): Promise<
     port,
     user: 'postgres',
     database: 'postgres',
+    dataDir,
+    pid,
     async stop() {
       unhook();
       stopSync();
