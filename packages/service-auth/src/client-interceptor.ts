@@ -1,4 +1,4 @@
-import type { ServiceError } from '@clone/service-errors';
+import { ServiceError } from '@clone/service-errors';
 import {
   InterceptingCall,
   type Interceptor,
@@ -7,7 +7,7 @@ import {
   type Requester,
   status,
 } from '@grpc/grpc-js';
-import type { ServiceTokenProvider } from './service-auth-manager';
+import type { ServiceTokenProvider } from './token-issuer';
 
 /** What the client interceptor signs for: this caller, these permissions, that target. */
 export interface ClientInterceptorOptions {
@@ -22,9 +22,10 @@ export interface ClientInterceptorOptions {
 }
 
 /**
- * The grpc-js interceptor behind `ServiceAuthManager.createClientInterceptor`. The requester and
- * listener are shared by every call: per call it costs one `InterceptingCall`, a cache check
- * and a metadata set.
+ * The grpc-js interceptor behind `ServiceAuthManager.createClientInterceptor`: it needs only a
+ * {@link ServiceTokenProvider}. The requester and listener are shared by every call: per call
+ * it costs one `InterceptingCall`, a cache check and a metadata set. A token that cannot be
+ * had ends the call with `UNAUTHENTICATED` (reported through `onError`), never a throw.
  */
 export function createAuthClientInterceptor(
   provider: ServiceTokenProvider,
@@ -43,7 +44,7 @@ export function createAuthClientInterceptor(
       try {
         token = provider.get();
       } catch (error) {
-        const e = error as ServiceError;
+        const e = ServiceError.from(error);
         onError(e);
         callListener.onReceiveStatus({
           code: status.UNAUTHENTICATED,

@@ -19,6 +19,10 @@ export type AuthFailureReason =
   | 'expired'
   /** Before `nbf` (minus clock tolerance). */
   | 'not_before'
+  /** `iat` is later than now plus the clock tolerance. */
+  | 'issued_in_future'
+  /** `exp − iat` is longer than `maxTokenLifetimeSeconds`. */
+  | 'lifetime_too_long'
   /** `aud` is missing or not the audience this manager expects. */
   | 'wrong_audience'
   /** `iss` is missing or not the issuer this manager expects. */
@@ -53,6 +57,20 @@ export function unauthorized(
   );
 }
 
+/** A caller lacking `permission` (the first missing one) for `method`: `FORBIDDEN`, `missing_permission`. */
+export function missingPermission(serviceName: string, permission: string, method?: string): ServiceError {
+  const where = method === undefined ? '' : ` required by ${method}`;
+  return forbidden(
+    'missing_permission',
+    `Service '${serviceName}' lacks permission '${permission}'${where}`,
+    {
+      permission,
+      serviceName,
+      ...(method === undefined ? {} : { method }),
+    },
+  );
+}
+
 /** An authenticated caller without the right: `FORBIDDEN` with `metadata.reason`. */
 export function forbidden(
   reason: 'missing_permission' | 'method_not_allowed',
@@ -75,5 +93,18 @@ export function badRequest(
     retryable: false,
     metadata,
     cause,
+  });
+}
+
+/**
+ * User code given to this package (a clock, an id source) threw or returned nonsense:
+ * `INTERNAL_ERROR` with the original as `cause`, so the caller sees a ServiceError, never the
+ * raw throw.
+ */
+export function callbackFailed(callback: string, problem: string, cause?: unknown): ServiceError {
+  return new ServiceError(ServiceErrorCode.INTERNAL_ERROR, `service-auth: ${callback} ${problem}`, SERVICE, {
+    retryable: false,
+    cause,
+    metadata: { callback },
   });
 }

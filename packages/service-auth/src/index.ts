@@ -12,7 +12,11 @@ export {
   type ServiceAuthAlgorithm,
   type ServiceKeyInput,
 } from './key-set';
-export { type ServiceAuthOptions, serviceAuthOptionsSchema } from './options';
+export {
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  type ServiceAuthOptions,
+  serviceAuthOptionsSchema,
+} from './options';
 export type { ServiceTokenPayload } from './payload';
 export { MAX_PERMISSIONS } from './payload';
 export {
@@ -27,10 +31,7 @@ export {
   getServiceIdentity,
   type ServerInterceptorOptions,
 } from './server-interceptor';
-export {
-  type GenerateTokenOptions,
-  ServiceAuthManager,
-  type ServiceTokenProvider,
-  type TokenRequest,
-} from './service-auth-manager';
+export { ServiceAuthManager } from './service-auth-manager';
 export { MAX_TOKEN_LENGTH } from './token';
+export type { GenerateTokenOptions, ServiceTokenProvider, TokenRequest } from './token-issuer';
+export type { VerifyContext } from './token-verifier';

@@ -1,143 +1,24 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceAuthEvents } from './events';
-import type { ServerInterceptorOptions } from './server-interceptor';
 import { getServiceIdentity } from './server-interceptor';
 import { ServiceAuthManager } from './service-auth-manager';
+import {
+  type AsrClient,
+  bearer,
+  call,
+  client,
+  type HealthClient,
+  HealthService,
+  methodPermissions,
+  type Reply,
+  startServer,
+} from './test-grpc-server';
+import { claims } from './test-helpers';
 
 const SECRET = 'grpc-test-secret-0123456789-abcdefghijklmnop';
 const OTHER_SECRET = 'grpc-other-secret-0123456789-abcdefghijklmnop';
-
-// A tiny ASR-like service and the standard health service, from an inline .proto.
-const PROTO = `
-syntax = "proto3";
-package asr;
-message Audio { string text = 1; }
-message Reply { string identity = 1; string authorization = 2; }
-service ASRService {
-  rpc Transcribe (Audio) returns (Reply);
-  rpc Configure (Audio) returns (Reply);
-  rpc Stream (Audio) returns (stream Reply);
-}
-`;
-const HEALTH = `
-syntax = "proto3";
-package grpc.health.v1;
-message HealthCheckRequest { string service = 1; }
-message HealthCheckResponse { int32 status = 1; }
-service Health { rpc Check (HealthCheckRequest) returns (HealthCheckResponse); }
-`;
-
-interface Reply {
-  identity: string;
-  authorization: string;
-}
-type Unary<Req> = (
-  req: Req,
-  md: grpc.Metadata,
-  opts: grpc.CallOptions,
-  cb: grpc.requestCallback<Reply>,
-) => void;
-interface AsrClient extends grpc.Client {
-  Transcribe: Unary<{ text: string }>;
-  Configure: Unary<{ text: string }>;
-  Stream(req: { text: string }, md: grpc.Metadata): grpc.ClientReadableStream<Reply>;
-}
-interface HealthClient extends grpc.Client {
-  Check(req: { service: string }, cb: grpc.requestCallback<{ status: number }>): void;
-}
-
-let dir: string;
-let AsrService: grpc.ServiceClientConstructor;
-let HealthService: grpc.ServiceClientConstructor;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'service-auth-proto-'));
-  writeFileSync(join(dir, 'asr.proto'), PROTO);
-  writeFileSync(join(dir, 'health.proto'), HEALTH);
-  const loaded = grpc.loadPackageDefinition(
-    protoLoader.loadSync([join(dir, 'asr.proto'), join(dir, 'health.proto')], { keepCase: true }),
-  ) as unknown as {
-    asr: { ASRService: grpc.ServiceClientConstructor };
-    grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
-  };
-  AsrService = loaded.asr.ASRService;
-  HealthService = loaded.grpc.health.v1.Health;
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function reply(call: { metadata: grpc.Metadata }): Reply {
-  return {
-    identity: JSON.stringify(getServiceIdentity(call) ?? null),
-    authorization: String(call.metadata.get('authorization')[0] ?? ''),
-  };
-}
-
-/** A real grpc-js server on 127.0.0.1 with the auth server interceptor. */
-async function startServer(auth: ServiceAuthManager, options: ServerInterceptorOptions) {
-  const server = new grpc.Server({ interceptors: [auth.createServerInterceptor(options)] });
-  server.addService(AsrService.service, {
-    Transcribe: (call: grpc.ServerUnaryCall<unknown, Reply>, cb: grpc.sendUnaryData<Reply>) =>
-      cb(null, reply(call)),
-    Configure: (call: grpc.ServerUnaryCall<unknown, Reply>, cb: grpc.sendUnaryData<Reply>) =>
-      cb(null, reply(call)),
-    Stream: (call: grpc.ServerWritableStream<unknown, Reply>) => {
-      call.write(reply(call));
-      call.end();
-    },
-  });
-  server.addService(HealthService.service, {
-    Check: (_call: unknown, cb: grpc.sendUnaryData<{ status: number }>) => cb(null, { status: 1 }),
-  });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
-      e ? reject(e) : resolve(p),
-    ),
-  );
-  return { port, close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())) };
-}
-
-function client(port: number, interceptors: grpc.Interceptor[] = []): AsrClient {
-  return new AsrService(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
-    interceptors,
-  }) as unknown as AsrClient;
-}
-
-function call(c: AsrClient, method: 'Transcribe' | 'Configure', md = new grpc.Metadata()) {
-  return new Promise<{ error: grpc.ServiceError | null; reply: Reply | undefined }>((resolve) =>
-    c[method]({ text: 'hi' }, md, {}, (error, r) => resolve({ error, reply: r })),
-  );
-}
-
-function bearer(token: string): grpc.Metadata {
-  const md = new grpc.Metadata();
-  md.set('authorization', `Bearer ${token}`);
-  return md;
-}
-
-function claims(overrides: Record<string, unknown> = {}) {
-  const iat = Math.floor(Date.now() / 1000);
-  return {
-    sub: 'ws-1',
-    serviceId: 'ws-1',
-    serviceName: 'websocket-server',
-    permissions: ['asr:read'],
-    iat,
-    exp: iat + 600,
-    ...overrides,
-  };
-}
-
-const methodPermissions = {
-  '/asr.ASRService/Transcribe': ['asr:read'],
-  '/asr.ASRService/Configure': ['asr:admin', 'asr:write'],
-  '/asr.ASRService/Stream': ['asr:read'],
-};
 
 describe('gRPC interceptors (real grpc-js server on 127.0.0.1)', () => {
   let now = Date.now();

@@ -1,5 +1,13 @@
 import type { JsonWebKey } from 'node:crypto';
-import { intAtLeast, nonEmptyString, numberAtLeast } from '@clone/internal';
+import {
+  clockOption,
+  durationSeconds,
+  functionOption,
+  intAtLeast,
+  loggerOption,
+  nonEmptyString,
+  numberAtLeast,
+} from '@clone/internal';
 import type { Clock, Logger } from '@clone/service-errors';
 import { z } from 'zod';
 import { ALGORITHMS, type AsymmetricMaterial, type SecretMaterial } from './key-set';
@@ -17,23 +25,32 @@ const keyInputSchema = z.strictObject({
   publicKey: asymmetric.optional(),
 });
 
-const isClock = (v: unknown): v is Clock =>
-  typeof v === 'object' && v !== null && typeof (v as Clock).now === 'function';
-const isLogger = (v: unknown): v is Logger =>
-  typeof v === 'object' && v !== null && typeof (v as Logger).warn === 'function';
+/** Default of `tokenExpirySeconds`: an hour. */
+export const DEFAULT_TOKEN_EXPIRY_SECONDS = 3600;
+
+/** Default of `maxTokenLifetimeSeconds`: a day. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
 
 /** The schema of {@link ServiceAuthOptions}. */
 export const serviceAuthOptionsSchema = z.strictObject({
   /** Shared HS256 secret (≥ 32 bytes); tokens signed with it carry no `kid`. */
   jwtSecret: secret.optional(),
-  /** Lifetime of issued tokens. Default 3600. */
-  tokenExpirySeconds: intAtLeast(1).default(3600),
+  /**
+   * Lifetime of issued tokens; at most `maxTokenLifetimeSeconds`. Default 3600, or
+   * `maxTokenLifetimeSeconds` when that is lower.
+   */
+  tokenExpirySeconds: durationSeconds().optional(),
+  /**
+   * The longest lifetime (`exp − iat`) a token may have: longer ones are neither issued nor
+   * accepted, so a leaked token cannot stay valid for years. Default 86 400 (a day).
+   */
+  maxTokenLifetimeSeconds: durationSeconds().default(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS),
   /** Put in `iss` when signing and required when verifying. */
   issuer: nonEmptyString().optional(),
   /** Required in `aud` when verifying (a token for another service is refused). */
   audience: z.union([nonEmptyString(), z.array(nonEmptyString()).min(1)]).optional(),
   /** Accepted clock skew for `exp`/`nbf`/`iat`. Default 5. */
-  clockToleranceSeconds: intAtLeast(0).default(5),
+  clockToleranceSeconds: durationSeconds(0).default(5),
   /** When given, the signing key must use this algorithm (guards against a config mix-up). */
   algorithm: z.enum(ALGORITHMS).optional(),
   /** Keys with ids, for rotation and asymmetric algorithms. */
@@ -46,13 +63,13 @@ export const serviceAuthOptionsSchema = z.strictObject({
   refreshBeforeExpiryRatio: numberAtLeast(0.01, 0.9).default(0.2),
   /** Verified tokens kept in the server-side cache; 0 disables it. Default 10,000. */
   verifiedCacheSize: intAtLeast(0).default(10_000),
-  clock: z
-    .custom<Clock>(isClock, { error: 'must be a Clock ({ now, setTimeout, clearTimeout })' })
-    .optional(),
-  logger: z.custom<Logger>(isLogger, { error: 'must be a Logger ({ debug, info, warn, error })' }).optional(),
+  /** Source of `jti` values (a non-empty string per call). Default: a random UUID. */
+  tokenIdSource: functionOption<() => string>().optional(),
+  clock: clockOption<Clock>().optional(),
+  logger: loggerOption<Logger>().optional(),
 });
 
-/** Options of {@link ServiceAuthManager}; the seed passes `{ jwtSecret, tokenExpirySeconds }`. */
+/** Options of {@link ServiceAuthManager}; the usual minimum is `{ jwtSecret, tokenExpirySeconds }`. */
 export type ServiceAuthOptions = z.input<typeof serviceAuthOptionsSchema>;
 
 /** Options after parsing, defaults applied. */

@@ -1,3 +1,4 @@
+import { UNSAFE_KEYS } from '@clone/internal';
 import { z } from 'zod';
 import { unauthorized } from './errors';
 
@@ -13,7 +14,7 @@ export interface ServiceTokenPayload {
   readonly serviceName: string;
   /** What the caller may do, e.g. `asr:read`; patterns such as `asr:*` are allowed. */
   readonly permissions: readonly string[];
-  /** Issued at, seconds since the epoch. */
+  /** Issued at, seconds since the epoch; required, and the start of the token's bounded lifetime. */
   readonly iat: number;
   /** Expires at, seconds since the epoch. */
   readonly exp: number;
@@ -36,7 +37,9 @@ export const MAX_PERMISSIONS = 1024;
 
 const numericDate = z.number().finite();
 
-const claimsSchema = z.looseObject({
+// Unknown claims are dropped (the payload carries only the claims below), never copied over:
+// copying an own `__proto__` claim would set the prototype of the result.
+const claimsSchema = z.object({
   serviceId: z.string().min(1),
   serviceName: z.string().min(1),
   permissions: z.array(z.string().min(1)).max(MAX_PERMISSIONS),
@@ -55,6 +58,17 @@ const claimsSchema = z.looseObject({
  * claim came from the token).
  */
 export function toServiceTokenPayload(claims: unknown, kid: string | undefined): ServiceTokenPayload {
+  // A claim named `__proto__`, `constructor` or `prototype` is never legitimate; refused by
+  // name rather than dropped, so a signer's mistake shows instead of silently meaning something.
+  if (typeof claims === 'object' && claims !== null) {
+    for (const name of UNSAFE_KEYS) {
+      if (Object.hasOwn(claims, name)) {
+        throw unauthorized('invalid_claims', `claim '${name}' is a reserved name`, {
+          metadata: { claim: name },
+        });
+      }
+    }
+  }
   const result = claimsSchema.safeParse(claims);
   if (!result.success) {
     const issue = result.error.issues[0];

@@ -1,5 +1,5 @@
 import { nonEmptyString } from '@clone/internal';
-import { isServiceError, parseOptions, type ServiceError } from '@clone/service-errors';
+import { isServiceError, parseOptions, type ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import {
   type Metadata,
   ServerInterceptingCall,
@@ -9,9 +9,11 @@ import {
   status,
 } from '@grpc/grpc-js';
 import { z } from 'zod';
-import { badRequest, forbidden, unauthorized } from './errors';
+import { badRequest, forbidden, missingPermission, unauthorized } from './errors';
+import type { FailureReporter } from './failure-report';
 import type { ServiceTokenPayload } from './payload';
-import type { ServiceAuthManager } from './service-auth-manager';
+import { firstMissingPermission } from './permissions';
+import type { TokenVerifier } from './token-verifier';
 
 /** Methods any caller may use without a token unless `publicMethods` says otherwise. */
 export const DEFAULT_PUBLIC_METHODS: readonly string[] = Object.freeze([
@@ -36,6 +38,12 @@ const serverInterceptorOptionsSchema = z.strictObject({
    * or forwards its metadata would leak the caller's credential.
    */
   keepAuthorizationHeader: z.boolean().default(false),
+  /**
+   * The audience every token must name in `aud`: this server's own service name. A token for
+   * another service, or one without `aud`, is refused with `UNAUTHENTICATED` (`wrong_audience`),
+   * so a token sent to one callee cannot be replayed against another that trusts the same key.
+   */
+  audience: nonEmptyString().optional(),
 });
 
 /** Options of `ServiceAuthManager.createServerInterceptor`. */
@@ -76,22 +84,45 @@ const PUBLIC: Rule = { kind: 'public' };
 const DENY: Rule = { kind: 'deny' };
 const AUTHENTICATED: Rule = { kind: 'require', permissions: [], granted: new WeakSet() };
 
-/** The grpc-js server interceptor behind `ServiceAuthManager.createServerInterceptor`. */
-export function createAuthServerInterceptor(
-  manager: ServiceAuthManager,
-  input: ServerInterceptorOptions,
-): ServerInterceptor {
-  const options = parseOptions(serverInterceptorOptionsSchema, input, 'createServerInterceptor');
-  const publicMethods = new Set(options.publicMethods ?? DEFAULT_PUBLIC_METHODS);
-  const required = new Map(Object.entries(options.methodPermissions ?? {}));
-  for (const method of required.keys()) {
-    // Checked here rather than by the schema: zod reports a bad record key without the key.
+/**
+ * The keys of `methodPermissions` as given. Checked here rather than by the schema: zod reports
+ * a bad record key without the key, and drops an own `__proto__` key without a word.
+ */
+function checkMethodKeys(input: unknown): void {
+  const given = (input as { methodPermissions?: unknown } | null | undefined)?.methodPermissions;
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) return;
+  for (const method of Object.keys(given)) {
     if (!METHOD_PATH.test(method)) {
       throw badRequest(`createServerInterceptor: methodPermissions key '${method}' ${METHOD_PATH_HINT}`, {
         field: 'methodPermissions',
       });
     }
   }
+}
+
+/** The grpc status a refusal is answered with. */
+function statusOf(error: ServiceError): status {
+  if (error.code === ServiceErrorCode.FORBIDDEN) return status.PERMISSION_DENIED;
+  if (error.code === ServiceErrorCode.UNAUTHORIZED) return status.UNAUTHENTICATED;
+  return status.INTERNAL;
+}
+
+/**
+ * The grpc-js server interceptor behind `ServiceAuthManager.createServerInterceptor`: it needs
+ * only a {@link TokenVerifier} and somewhere to report the refusals the verifier does not see
+ * (no header, a missing permission).
+ */
+export function createAuthServerInterceptor(
+  verifier: TokenVerifier,
+  report: FailureReporter,
+  input: ServerInterceptorOptions,
+): ServerInterceptor {
+  checkMethodKeys(input);
+  const options = parseOptions(serverInterceptorOptionsSchema, input, 'createServerInterceptor');
+  const publicMethods = new Set(options.publicMethods ?? DEFAULT_PUBLIC_METHODS);
+  const required = new Map(Object.entries(options.methodPermissions ?? {}));
+  const context = (method: string) =>
+    options.audience === undefined ? { method } : { method, audience: options.audience };
   for (const method of publicMethods) {
     if (required.has(method)) {
       throw badRequest(
@@ -128,23 +159,28 @@ export function createAuthServerInterceptor(
               "no 'authorization' metadata; expected 'authorization: Bearer <jwt>'",
             )
           : unauthorized('malformed', "expected exactly one text 'authorization' metadata value");
-      manager.reportFailure(error, method, undefined);
+      report(error, method, undefined);
       throw error;
     }
     const value = values[0];
     if (!(value.startsWith('Bearer ') || /^bearer /i.test(value))) {
       const error = unauthorized('malformed', "'authorization' metadata is not 'Bearer <jwt>'");
-      manager.reportFailure(error, method, undefined);
+      report(error, method, undefined);
       throw error;
     }
-    const payload = manager.verifyServiceToken(value.slice(7), { method });
+    const payload = verifier.verify(value.slice(7), context(method));
     if (rule.kind === 'deny') {
       const error = forbiddenMethod(payload, method);
-      manager.reportFailure(error, method, payload.serviceName);
+      report(error, method, payload.serviceName);
       throw error;
     }
     if (rule.kind === 'require' && rule.permissions.length > 0 && !rule.granted.has(payload)) {
-      manager.requirePermissions(payload, rule.permissions, method);
+      const missing = firstMissingPermission(payload, rule.permissions);
+      if (missing !== undefined) {
+        const error = missingPermission(payload.serviceName, missing, method);
+        report(error, method, payload.serviceName);
+        throw error;
+      }
       rule.granted.add(payload);
     }
     return payload;
@@ -158,24 +194,18 @@ export function createAuthServerInterceptor(
       start(next) {
         next({
           onReceiveMetadata(metadata, mdNext) {
-            let payload: ServiceTokenPayload;
             try {
-              payload = check(metadata, method, rule);
+              const payload = check(metadata, method, rule);
+              identities.set(metadata, payload);
+              if (!options.keepAuthorizationHeader) metadata.remove('authorization');
             } catch (error) {
+              // Nothing thrown here may escape into grpc-js: every failure answers the call.
               const e = isServiceError(error)
                 ? error
-                : unauthorized('malformed', 'token could not be verified');
-              call.sendStatus({
-                code:
-                  e.grpcStatus === status.PERMISSION_DENIED
-                    ? status.PERMISSION_DENIED
-                    : status.UNAUTHENTICATED,
-                details: e.message,
-              });
+                : unauthorized('malformed', 'token could not be verified', { cause: error });
+              call.sendStatus({ code: statusOf(e), details: e.message });
               return;
             }
-            identities.set(metadata, payload);
-            if (!options.keepAuthorizationHeader) metadata.remove('authorization');
             mdNext(metadata);
           },
         });
