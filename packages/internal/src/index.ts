@@ -14,3 +14,5 @@ export {
   randomOption,
 } from './option-schemas';
 export { isUnsafeKey, UNSAFE_KEYS, unsafeKeyReason } from './safe-key';
+export { durationSeconds, MAX_TIMER_SECONDS } from './duration-seconds';
+export { safeRecord } from './safe-record';
