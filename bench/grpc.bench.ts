@@ -93,6 +93,7 @@ async function main(): Promise<void> {
 
   // Our server: auth interceptor with a permission rule, health service, wrapped handlers.
   const ours = createServiceServer({
+    serviceName: 'asr',
     auth: { jwtSecret: SECRET },
     services: {
       asr: { Transcribe: (_call, callback) => callback(null, answer), StreamTranscribe: (c) => c.end() },
@@ -137,7 +138,8 @@ async function main(): Promise<void> {
 
   // What the facade puts on the wire (token, correlation id, deadline) with none of its code:
   // separates the cost of those bytes in grpc-js/HTTP/2 from the cost of the library.
-  const token = comm.getAuthManager().getServiceToken('bench-1', 'bench', ['asr:read']);
+  // The facade's token names its callee (`aud`), so the bare row sends the same one.
+  const token = comm.getAuthManager().getServiceToken('bench-1', 'bench', ['asr:read'], { audience: 'asr' });
   const bareWithHeaders: Call = () => {
     const metadata = new grpc.Metadata();
     metadata.set('x-correlation-id', randomUUID());

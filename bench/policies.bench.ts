@@ -84,11 +84,11 @@ async function successPath(): Promise<void> {
     timeout: new Timeout({ timeoutMs: 30_000 }),
   });
   await add('ours: retry+breaker+timeout', () => composed.execute(ok), 'cockatiel 3.2: wrap(retry, breaker)');
-  const seedBreaker = new CircuitBreaker({ failureThreshold: 5, successThreshold: 2, timeout: 30_000 });
-  const seedComposed = compose(new RetryPolicy({ maxAttempts: 3 }), seedBreaker);
+  const usageBreaker = new CircuitBreaker({ failureThreshold: 5, successThreshold: 2, timeout: 30_000 });
+  const usageComposed = compose(new RetryPolicy({ maxAttempts: 3 }), usageBreaker);
   await add(
     'ours: retry+breaker(timeout option)',
-    () => seedComposed.execute(ok),
+    () => usageComposed.execute(ok),
     'cockatiel 3.2: wrap(retry, breaker)',
   );
   for (const [name, c] of cockatiels) {
@@ -272,7 +272,7 @@ async function footprint(): Promise<void> {
       touch: (b: CircuitBreaker) => b.execute(ok),
     },
     {
-      name: 'ours: CircuitBreaker (seed options, timeout)',
+      name: 'ours: CircuitBreaker (documented options, timeout)',
       create: () =>
         new CircuitBreaker({
           failureThreshold: 5,

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
+import { randomId } from '@clone/internal';
 import type { Metadata } from '@grpc/grpc-js';
 
 /** The metadata key that carries a request's correlation id across services. */
@@ -47,9 +47,13 @@ export function getCorrelationId(): string | undefined {
   return storage.getStore()?.correlationId;
 }
 
-/** A new correlation id (a random UUID). */
-export function newCorrelationId(): string {
-  return randomUUID();
+/**
+ * A new correlation id: a random UUID, or what `source` returns when given (the
+ * `createCorrelationId` option of the manager, the client factory and the server, for
+ * repeatable ids in tests and for ids in a format of your own).
+ */
+export function newCorrelationId(source?: () => string): string {
+  return randomId(source);
 }
 
 /** Runs `fn` in a context with `context` as its call context. */
@@ -62,7 +66,7 @@ export function runInCallContext<T>(context: CallContext, fn: () => T): T {
  * this package inside `fn`, however deep in its async work, carries it as `x-correlation-id`.
  */
 export function withCorrelationId<T>(correlationId: string | undefined, fn: () => T): T {
-  return storage.run({ correlationId: correlationId ?? randomUUID() }, fn);
+  return storage.run({ correlationId: correlationId ?? newCorrelationId() }, fn);
 }
 
 // Printable ASCII without spaces, bounded: an id from outside is echoed into logs and onward calls.

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORRELATION_ID_HEADER, withCorrelationId } from './call-context';
 import { ClientFactory } from './client-factory';
-import { authInterceptor } from './interceptors';
+import { aheadClock } from './test-support/fixtures';
 import { startServer, TEST_SECRET } from './test-support/servers';
 
 describe('ClientFactory and typed clients', () => {
@@ -127,7 +127,7 @@ describe('ClientFactory and typed clients', () => {
     expect(results).toEqual(['chunk 0', 'chunk 1', 'chunk 2']);
   });
 
-  it('adds a bearer token with authInterceptor', async () => {
+  it('adds a bearer token from the token option', async () => {
     const auth = new ServiceAuthManager({ jwtSecret: TEST_SECRET });
     let header: unknown;
     const probe = await startServer({
@@ -146,9 +146,7 @@ describe('ClientFactory and typed clients', () => {
     const own = new ClientFactory();
     try {
       const tts = own.create('tts', probe.address, {
-        interceptors: [
-          authInterceptor(auth, { serviceId: 'ws-1', serviceName: 'ws', permissions: ['tts:read'] }),
-        ],
+        token: auth.createTokenProvider({ serviceId: 'ws-1', serviceName: 'ws', permissions: ['tts:read'] }),
       });
       const { voices } = await tts.promises.ListVoices({});
       expect(voices[0]?.name).toBe('Ada');
@@ -184,5 +182,107 @@ describe('ClientFactory and typed clients', () => {
   it('rejects bad options naming the field', () => {
     expect(() => new ClientFactory({ defaultDeadlineMs: -1 })).toThrow(/defaultDeadlineMs/);
     expect(() => new ClientFactory({ credentials: 'nope' as never })).toThrow(/credentials/);
+  });
+
+  it('refuses ports outside 1-65535 and reserved channel option names, naming the field', () => {
+    const own = new ClientFactory();
+    try {
+      for (const bad of [
+        { host: '127.0.0.1', port: 70_000 },
+        { host: '127.0.0.1', port: -1 },
+        { host: '127.0.0.1', port: 0 },
+        { host: '', port: 50051 },
+        'host:99999',
+        'host:0',
+        '[::1]:70000',
+      ]) {
+        let error: unknown;
+        try {
+          own.create('asr', bad as never);
+        } catch (e) {
+          error = e;
+        }
+        expect(error, JSON.stringify(bad)).toBeInstanceOf(ServiceError);
+        expect(error).toMatchObject({ code: ServiceErrorCode.BAD_REQUEST, metadata: { field: 'endpoint' } });
+      }
+      expect(own.targetOf({ host: '::1', port: 50051 })).toBe('[::1]:50051');
+      expect(own.targetOf('dns:///asr.internal:50051')).toBe('dns:///asr.internal:50051');
+      expect(own.targetOf('asr')).toBe('clone:///asr');
+    } finally {
+      own.close();
+    }
+    const options = JSON.parse('{"channelOptions":{"__proto__":{"grpc.primary_user_agent":"x"}}}');
+    expect(() => new ClientFactory(options)).toThrow(/channelOptions.*reserved name/);
+  });
+
+  it('resolves bare service names through its resolver', () => {
+    const own = new ClientFactory({ resolver: { target: (name) => `clone://tenant-a/${name}` } });
+    try {
+      expect(own.targetOf('asr')).toBe('clone://tenant-a/asr');
+      expect(own.create('asr', 'asr').getChannel().getTarget()).toContain('clone://tenant-a/asr');
+    } finally {
+      own.close();
+    }
+  });
+
+  it('close() cancels calls in flight at once, and later calls of its clients reject with ServiceError', async () => {
+    const own = new ClientFactory({ defaultDeadlineMs: 600_000 });
+    const rag = own.create('rag', server.address);
+    const asr = own.create('asr', server.address);
+    // The server never answers HealthCheck: only close() can end this call before its deadline.
+    const pending = rag.promises.HealthCheck({}).catch((e: unknown) => e);
+    const viaCallback = new Promise<grpc.ServiceError | null>((resolve) =>
+      rag.HealthCheck({}, (error) => resolve(error)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    own.close();
+    const error = await pending;
+    expect(error).toBeInstanceOf(ServiceError);
+    expect(error).toMatchObject({ code: ServiceErrorCode.CANCELLED });
+    expect((await viaCallback)?.code).toBe(grpc.status.CANCELLED);
+    const later = await asr.promises.Transcribe({ audio: Buffer.from('a') }).catch((e: unknown) => e);
+    expect(later).toBeInstanceOf(ServiceError);
+    expect(later).toMatchObject({ code: ServiceErrorCode.CANCELLED });
+    const laterCallback = await new Promise<grpc.ServiceError | null>((resolve) =>
+      asr.Transcribe({ audio: Buffer.from('a') }, (e) => resolve(e)),
+    );
+    expect(laterCallback?.code).toBe(grpc.status.CANCELLED);
+    expect(() => own.create('asr', server.address)).toThrow(ServiceError);
+  });
+
+  it('rejects with a ServiceError, cause kept, when a client interceptor throws', async () => {
+    const boom = new Error('interceptor bug');
+    const asr = factory.create('asr', server.address, {
+      interceptors: [
+        () => {
+          throw boom;
+        },
+      ],
+    });
+    const error = await asr.promises.Transcribe({ audio: Buffer.from('a') }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect(error).toMatchObject({ service: 'asr', cause: boom });
+  });
+
+  it('takes time from its clock and correlation ids from its id source', async () => {
+    const ahead = 3_600_000;
+    const clock = aheadClock(ahead);
+    let n = 0;
+    const own = new ClientFactory({
+      defaultDeadlineMs: 5_000,
+      clock,
+      createCorrelationId: () => `id-${++n}`,
+    });
+    try {
+      const asr = own.create('asr', server.address);
+      seen.length = 0;
+      const before = Date.now();
+      await asr.promises.Transcribe({ audio: Buffer.from('a') });
+      expect(seen[0]?.correlationId).toBe('id-1');
+      const deadline = seen[0]!.deadline;
+      expect(deadline instanceof Date ? deadline.getTime() : deadline).toBeGreaterThan(before + ahead);
+    } finally {
+      own.close();
+    }
   });
 });

@@ -1,15 +1,29 @@
 import { readFileSync } from 'node:fs';
-import { intAtLeast, nonEmptyString } from '@clone/internal';
-import { parseOptions, ServiceError, ServiceErrorCode } from '@clone/service-errors';
+import {
+  clockOption,
+  durationMs,
+  endpointSchema,
+  formatEndpoint,
+  formatValue,
+  functionOption,
+  nonEmptyString,
+  parseEndpointString,
+  safeRecord,
+} from '@clone/internal';
+import { type Clock, parseOptions, ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
-import { decorateCalls } from './call-decorator';
-import type { TokenSource } from './interceptors';
-import { clientConstructor, SERVICE_PROTOS, type ServiceKind } from './protos';
+import { contextInterceptor, InFlightCalls, type TokenSource } from './client-context-interceptor';
+import { clientConstructor, type ServiceKind } from './protos';
 import { type ServiceClient, withPromises } from './typed-client';
 
 /** Where a client connects: an endpoint, a `host:port` / grpc-js target URI, or a service name. */
 export type ClientTarget = { host: string; port: number } | string;
+
+/** Turns a bare service name into the grpc-js target that resolves it (a `registerCloneResolver` registration). */
+export interface ServiceNameResolver {
+  target(serviceName: string): string;
+}
 
 const isFunction = (v: unknown): boolean => typeof v === 'function';
 const pem = z.union([z.string(), z.instanceof(Buffer)]);
@@ -41,14 +55,14 @@ export const clientFactoryOptionsSchema = z.strictObject({
     ])
     .default('insecure'),
   /** Deadline given to calls that have none, in ms. Default 30 000; 0 disables it. */
-  defaultDeadlineMs: intAtLeast(0).default(30_000),
+  defaultDeadlineMs: durationMs(0).default(30_000),
   /** HTTP/2 keepalive pings; off unless set (servers must permit the ping rate). */
   keepalive: z
     .strictObject({
       /** Interval between pings, in ms (default 30 000). */
-      timeMs: intAtLeast(1).default(30_000),
+      timeMs: durationMs().default(30_000),
       /** How long a ping may stay unanswered before the connection is dropped (default 10 000). */
-      timeoutMs: intAtLeast(1).default(10_000),
+      timeoutMs: durationMs().default(10_000),
       /** Ping while no call is active (default false). */
       permitWithoutCalls: z.boolean().default(false),
     })
@@ -56,7 +70,20 @@ export const clientFactoryOptionsSchema = z.strictObject({
   /** Interceptors every client of this factory runs, after its own (outermost first). */
   interceptors: z.array(z.custom<grpc.Interceptor>(isFunction, { error: 'must be a function' })).default([]),
   /** Extra grpc-js channel options, e.g. `{ 'grpc.max_receive_message_length': 16_777_216 }`. */
-  channelOptions: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  channelOptions: safeRecord(z.union([z.string(), z.number()])).optional(),
+  /**
+   * How bare service names are resolved: a `registerCloneResolver(registry)` registration, so
+   * this factory's clients resolve through that registry only. Default `clone:///<name>`.
+   */
+  resolver: z
+    .custom<ServiceNameResolver>((v) => typeof (v as ServiceNameResolver | null)?.target === 'function', {
+      error: 'must be a resolver registration (with target(serviceName))',
+    })
+    .optional(),
+  /** Where "now" comes from for default deadlines. Default the system clock. */
+  clock: clockOption<Clock>().optional(),
+  /** Makes the correlation id of a call made outside any call context. Default a random UUID. */
+  createCorrelationId: functionOption<() => string>().optional(),
 });
 
 /** Options of a {@link ClientFactory}. */
@@ -77,18 +104,33 @@ function read(value: string | Buffer | undefined, file: string | undefined): Buf
   return file === undefined ? null : readFileSync(file);
 }
 
+/** A grpc-js target URI (`dns:///host:port`, `unix:/path`, `ipv4:…`): passed on as given. */
+const URI = /^(?:[a-z][a-z\d+.-]*:\/\/|(?:dns|unix|unix-abstract|ipv4|ipv6|vsock):)/i;
+
+function badTarget(message: string): ServiceError {
+  return new ServiceError(ServiceErrorCode.BAD_REQUEST, message, undefined, {
+    retryable: false,
+    metadata: { field: 'endpoint' },
+  });
+}
+
 /**
  * Makes typed clients of the five services. Clients of one target share one grpc-js channel
  * (one HTTP/2 connection per backend), whatever interceptors each has; `close()` closes them.
- * A bare name (`'asr'`) is looked up through service discovery (`clone:///asr`, see
- * `registerCloneResolver`); `host:port`, `{ host, port }` and grpc-js target URIs connect directly.
+ * A bare name (`'asr'`) is looked up through service discovery (the `resolver` option's
+ * registry, else `clone:///asr`, see `registerCloneResolver`); `host:port`, `{ host, port }` and
+ * grpc-js target URIs connect directly.
  */
 export class ClientFactory {
   readonly #credentials: grpc.ChannelCredentials;
   readonly #channelOptions: grpc.ChannelOptions;
   readonly #interceptors: readonly grpc.Interceptor[];
   readonly #defaultDeadlineMs: number | undefined;
+  readonly #resolver: ServiceNameResolver | undefined;
+  readonly #clock: Clock | undefined;
+  readonly #createCorrelationId: (() => string) | undefined;
   readonly #channels = new Map<string, grpc.Channel>();
+  readonly #inFlight = new InFlightCalls();
   #closed = false;
 
   constructor(options: ClientFactoryOptions = {}) {
@@ -113,29 +155,50 @@ export class ClientFactory {
     this.#channelOptions = channelOptions;
     this.#interceptors = o.interceptors;
     this.#defaultDeadlineMs = o.defaultDeadlineMs === 0 ? undefined : o.defaultDeadlineMs;
+    this.#resolver = o.resolver;
+    this.#clock = o.clock;
+    this.#createCorrelationId = o.createCorrelationId;
   }
 
-  /** The grpc-js target for a {@link ClientTarget}. */
-  static targetOf(target: ClientTarget): string {
+  /**
+   * The grpc-js target for a {@link ClientTarget}: an endpoint as `host:port` (port 1–65535,
+   * else BAD_REQUEST naming `endpoint`), a URI as given, a bare service name through the
+   * `resolver` (default `clone:///<name>`).
+   */
+  targetOf(target: ClientTarget): string {
     if (typeof target !== 'string') {
-      if (typeof target?.host !== 'string' || target.host === '' || !Number.isInteger(target.port)) {
-        throw new ServiceError(
-          ServiceErrorCode.BAD_REQUEST,
-          `client target must be { host, port }, 'host:port' or a service name, got ${JSON.stringify(target)}`,
-          undefined,
-          { retryable: false, metadata: { field: 'endpoint' } },
+      const host = (target as { host?: unknown } | null)?.host;
+      const port = (target as { port?: unknown } | null)?.port;
+      const parsed = endpointSchema.safeParse({ host, port });
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw badTarget(
+          `client endpoint ${String(issue.path[0] ?? '')} ${issue.message}, got ${formatValue(target)}` +
+            " (expected { host, port }, 'host:port' or a service name)",
         );
       }
-      return target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+      return formatEndpoint(parsed.data);
+    }
+    if (target === '')
+      throw badTarget('client target must be { host, port }, \'host:port\' or a service name, got ""');
+    if (URI.test(target)) return target;
+    const endpoint = parseEndpointString(target);
+    if (endpoint !== undefined) {
+      if ('error' in endpoint)
+        throw badTarget(`client endpoint ${JSON.stringify(target)}: ${endpoint.error}`);
+      return formatEndpoint(endpoint);
     }
     if (target.includes(':') || target.includes('/')) return target;
-    return `clone:///${target}`;
+    return this.#resolver === undefined ? `clone:///${target}` : this.#resolver.target(target);
   }
 
   /** The shared channel of a target, created on first use. */
   channel(target: ClientTarget): grpc.Channel {
     this.#assertOpen();
-    const address = ClientFactory.targetOf(target);
+    return this.#channelAt(this.targetOf(target));
+  }
+
+  #channelAt(address: string): grpc.Channel {
     let channel = this.#channels.get(address);
     if (channel === undefined) {
       channel = new grpc.Channel(address, this.#credentials, this.#channelOptions);
@@ -150,16 +213,31 @@ export class ClientFactory {
     target: ClientTarget,
     options: CreateClientOptions = {},
   ): ServiceClient<K> {
+    this.#assertOpen();
     const Ctor = clientConstructor(kind);
-    const channel = this.channel(target);
-    const interceptors = [...(options.interceptors ?? []), ...this.#interceptors];
-    const client = new Ctor(ClientFactory.targetOf(target), this.#credentials, {
+    const address = this.targetOf(target);
+    const channel = this.#channelAt(address);
+    // The context interceptor runs first, so the others see the call's id, token and deadline,
+    // and cancelling it at close() ends the whole chain.
+    const context = contextInterceptor(
+      {
+        defaultDeadlineMs: this.#defaultDeadlineMs,
+        token: options.token,
+        clock: this.#clock,
+        createCorrelationId: this.#createCorrelationId,
+      },
+      this.#inFlight,
+    );
+    const client = new Ctor(address, this.#credentials, {
       channelOverride: channel,
-      // No interceptor unless asked for: correlation, deadline and token are added by decorateCalls.
-      ...(interceptors.length === 0 ? {} : { interceptors }),
+      interceptors: [context, ...(options.interceptors ?? []), ...this.#interceptors],
     });
-    decorateCalls(client, Ctor.service, { defaultDeadlineMs: this.#defaultDeadlineMs, token: options.token });
     return withPromises(client, Ctor.service, options.serviceName ?? kind) as unknown as ServiceClient<K>;
+  }
+
+  /** The channel credentials of every client of this factory (also for health checks of the same instances). */
+  get credentials(): grpc.ChannelCredentials {
+    return this.#credentials;
   }
 
   /** Targets with an open channel. */
@@ -167,9 +245,14 @@ export class ClientFactory {
     return [...this.#channels.keys()];
   }
 
-  /** Closes every channel: their calls end with CANCELLED and no connection stays open. */
+  /**
+   * Closes every channel: calls in flight end at once with CANCELLED, every later call of a
+   * client made here ends with CANCELLED too (a ServiceError in the promise form), and no
+   * connection stays open.
+   */
   close(): void {
     this.#closed = true;
+    this.#inFlight.close();
     for (const channel of this.#channels.values()) channel.close();
     this.#channels.clear();
   }
@@ -181,9 +264,4 @@ export class ClientFactory {
       });
     }
   }
-}
-
-/** The fully qualified gRPC service name of a kind, e.g. `asr.ASRService`. */
-export function serviceFullName(kind: ServiceKind): string {
-  return SERVICE_PROTOS[kind].fullName;
 }

@@ -1,5 +1,14 @@
 import { basename } from 'node:path';
-import { intAtLeast } from '@clone/internal';
+import {
+  clockOption,
+  durationMs,
+  durationSeconds,
+  endpointSchema,
+  functionOption,
+  loggerOption,
+  parseEndpointString,
+  safeRecord,
+} from '@clone/internal';
 import type { RegistryBackend, ServiceRegistry } from '@clone/service-discovery';
 import {
   type CircuitBreakerOptions,
@@ -42,17 +51,29 @@ export const DEFAULT_PORTS: Readonly<Record<ServiceKind, number>> = Object.freez
 });
 
 const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
-// Checked in full by CircuitBreaker / RetryPolicy / ClientFactory, which name the bad field.
-const breakerOptions = z.custom<CircuitBreakerOptions>(isObject, { error: 'must be CircuitBreaker options' });
+/**
+ * Breaker options: checked in full by CircuitBreaker, which names the bad field, except
+ * `timeout`, which the manager applies itself (as each attempt's deadline) and checks here.
+ */
+const breakerOptions = z
+  .looseObject({ timeout: durationMs().optional() })
+  .pipe(z.custom<CircuitBreakerOptions>(isObject)) as unknown as z.ZodType<
+  CircuitBreakerOptions,
+  CircuitBreakerOptions
+>;
+// Checked in full by RetryPolicy, which names the bad field.
 const retryOptions = z.custom<RetryOptions>(isObject, { error: 'must be RetryPolicy options' });
-const endpoint = z.custom<ClientTarget>(
-  (v) =>
-    (typeof v === 'string' && v !== '') ||
-    (isObject(v) &&
-      typeof (v as { host?: unknown }).host === 'string' &&
-      Number.isInteger((v as { port?: unknown }).port)),
-  { error: "must be { host, port } or 'host:port'" },
-);
+/** `{ host, port }`, `'host:port'` (port 1–65535, the one endpoint schema), a target URI or a service name. */
+const endpoint = z.union([
+  endpointSchema,
+  z
+    .string({ error: "must be { host, port } or 'host:port'" })
+    .min(1, { error: "must be { host, port } or 'host:port'" })
+    .superRefine((text, ctx) => {
+      const parsed = parseEndpointString(text);
+      if (parsed !== undefined && 'error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error });
+    }),
+]) as z.ZodType<ClientTarget, ClientTarget>;
 
 /** Per-service settings: they override the manager-wide ones for that service. */
 const serviceSettings = z.strictObject({
@@ -80,9 +101,9 @@ export const serviceCommunicationConfigSchema = z.strictObject({
     },
   ),
   /** Lifetime of the tokens this service sends. Default 3600. */
-  tokenExpirySeconds: intAtLeast(1).default(3600),
+  tokenExpirySeconds: durationSeconds().default(3600),
   /** Interval of the registry's health checks, in ms. Default 30 000. */
-  healthCheckIntervalMs: intAtLeast(1).default(30_000),
+  healthCheckIntervalMs: durationMs().default(30_000),
   /** Resolve bare service names through the registry (`clone:` resolver). Default true. */
   enableServiceDiscovery: z.boolean().default(true),
   /** Breaker options for every service (defaults: {@link DEFAULT_CIRCUIT_BREAKER}). */
@@ -90,7 +111,7 @@ export const serviceCommunicationConfigSchema = z.strictObject({
   /** Retry options for every service (defaults: {@link DEFAULT_RETRY}). */
   retry: retryOptions.optional(),
   /** Per-service breaker, retry and endpoint, by service name (`asr`, …). */
-  services: z.record(z.string(), serviceSettings).optional(),
+  services: safeRecord(serviceSettings).optional(),
   /** Where instances are registered: the in-memory backend (default) or `EtcdBackend`. */
   discoveryBackend: z
     .custom<RegistryBackend>((v) => typeof (v as RegistryBackend | null)?.connect === 'function', {
@@ -110,15 +131,19 @@ export const serviceCommunicationConfigSchema = z.strictObject({
   refuseUnhealthy: z.boolean().default(false),
   /** Channel settings of every client: credentials, default deadline, keepalive, interceptors. */
   client: z.custom<ClientFactoryOptions>(isObject, { error: 'must be ClientFactory options' }).optional(),
-  logger: z
-    .custom<Logger>((v) => typeof (v as Logger | null)?.warn === 'function', { error: 'must be a Logger' })
-    .optional(),
-  clock: z
-    .custom<Clock>((v) => typeof (v as Clock | null)?.setTimeout === 'function', { error: 'must be a Clock' })
-    .optional(),
+  /**
+   * Makes correlation ids for calls made outside any call context, and for the clients' calls
+   * without one. Default a random UUID.
+   */
+  createCorrelationId: functionOption<() => string>().optional(),
+  logger: loggerOption<Logger>().optional(),
+  clock: clockOption<Clock>().optional(),
 });
 
-/** Configuration of a `ServiceCommunicationManager` (the seed's six fields plus optional ones). */
+/** The schema of the per-service settings (`services.<name>`, `configureService`). */
+export const serviceSettingsSchema = serviceSettings;
+
+/** Configuration of a `ServiceCommunicationManager` (the design document's six fields plus optional ones). */
 export type ServiceCommunicationConfig = z.input<typeof serviceCommunicationConfigSchema>;
 
 /** Parsed configuration, defaults applied. */
@@ -165,7 +190,7 @@ export function configFromEnv(
     if (host !== undefined && host !== '')
       services[kind] = { endpoint: { host, port: port ?? DEFAULT_PORTS[kind] } };
   }
-  // SERVICE_NAME is not among the seed's variables, so it is optional: the entry script's name
+  // SERVICE_NAME is not among the design document's variables, so it is optional: the entry script's name
   // (`orchestrator` for `node orchestrator.js`) is a readable default for the tokens' serviceName.
   const serviceName = overrides.serviceName ?? (env.SERVICE_NAME?.trim() || defaultServiceName());
   const jwtSecret = overrides.jwtSecret ?? env.JWT_SECRET;
@@ -175,7 +200,11 @@ export function configFromEnv(
     throw bad('JWT_SECRET', `must be at least 32 bytes for HS256, got ${Buffer.byteLength(jwtSecret)}`);
   const healthCheckIntervalMs = intVar(env, 'HEALTH_CHECK_INTERVAL');
   const { services: overrideServices, circuitBreaker, retry, ...rest } = overrides;
-  const merged: Record<string, z.input<typeof serviceSettings>> = { ...services };
+  // Null prototype: a '__proto__' service name stays a key, for the schema to refuse by name.
+  const merged: Record<string, z.input<typeof serviceSettings>> = Object.assign(
+    Object.create(null),
+    services,
+  );
   for (const [name, settings] of Object.entries(overrideServices ?? {}))
     merged[name] = { ...merged[name], ...settings };
   return {

@@ -1,22 +1,23 @@
 export {
-  type AttemptRecord,
-  type CallContext,
   CORRELATION_ID_HEADER,
-  currentCallContext,
   getCorrelationId,
   newCorrelationId,
   readCorrelationId,
-  runInCallContext,
   withCorrelationId,
 } from './call-context';
-export { decorateCalls } from './call-decorator';
+export type { ServiceCallOptions } from './call-executor';
+export {
+  type ClientContextOptions,
+  clientContextInterceptor,
+  type TokenSource,
+} from './client-context-interceptor';
 export {
   ClientFactory,
   type ClientFactoryOptions,
   type ClientTarget,
   type CreateClientOptions,
   clientFactoryOptionsSchema,
-  serviceFullName,
+  type ServiceNameResolver,
 } from './client-factory';
 export {
   configFromEnv,
@@ -33,15 +34,6 @@ export type * as lipsync from './generated/lipsync/index';
 export type * as llm from './generated/llm/index';
 export type * as rag from './generated/rag/index';
 export type * as tts from './generated/tts/index';
-export {
-  type AuthInterceptorOptions,
-  authInterceptor,
-  type ClientContextOptions,
-  clientContextInterceptor,
-  correlationIdInterceptor,
-  deadlineInterceptor,
-  type TokenSource,
-} from './interceptors';
 export {
   getMethodPolicy,
   type IdempotencyLevel,
@@ -70,14 +62,8 @@ export {
   type ServiceImplementations,
   type ServiceServer,
   type ServiceServerOptions,
-  toServerError,
-  wrapHandler,
 } from './server';
-export {
-  type ManagerClientOptions,
-  type ServiceCallOptions,
-  ServiceCommunicationManager,
-} from './service-communication-manager';
+export { type ManagerClientOptions, ServiceCommunicationManager } from './service-communication-manager';
 export {
   type ASRClient,
   type LipSyncClient,

@@ -4,8 +4,11 @@ import { HealthClient } from '@clone/service-discovery';
 import { ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getCorrelationId } from './call-context';
 import { ClientFactory } from './client-factory';
+import { clientConstructor } from './protos';
 import { ServiceCommunicationManager } from './service-communication-manager';
+import { aheadClock } from './test-support/fixtures';
 import { startServer, TEST_SECRET } from './test-support/servers';
 
 const support = join(import.meta.dirname, 'test-support');
@@ -132,6 +135,65 @@ describe('createServiceServer', () => {
 
   it('requires at least one service', async () => {
     await expect(startServer({ services: {} })).rejects.toMatchObject({ code: ServiceErrorCode.BAD_REQUEST });
+  });
+
+  it('takes time from its clock and correlation ids from its id source', async () => {
+    const ahead = 7_200_000;
+    const clock = aheadClock(ahead);
+    const ids: string[] = [];
+    const own = await startServer({
+      auth: false,
+      clock,
+      createCorrelationId: () => 'server-made',
+      services: {
+        llm: {
+          Generate: (_call, callback) => {
+            ids.push(getCorrelationId() ?? '(none)');
+            callback(null, { text: 'ok' });
+          },
+          StreamGenerate: (call) => call.end(),
+        },
+      },
+    });
+    const Ctor = clientConstructor('llm');
+    // A bare grpc-js client: no correlation id is sent, so the server makes one.
+    const bare = new Ctor(own.address, grpc.credentials.createInsecure()) as unknown as Record<
+      'HealthCheck' | 'Generate',
+      (request: unknown, callback: (e: unknown, r: { timestampMs?: number }) => void) => void
+    > & { close(): void };
+    try {
+      const before = Date.now();
+      const health = await new Promise<{ timestampMs?: number }>((resolve, reject) =>
+        bare.HealthCheck({}, (e, r) => (e ? reject(e) : resolve(r))),
+      );
+      expect(Number(health.timestampMs)).toBeGreaterThanOrEqual(before + ahead);
+      await new Promise((resolve, reject) =>
+        bare.Generate({ prompt: 'x' }, (e, r) => (e ? reject(e) : resolve(r))),
+      );
+    } finally {
+      bare.close();
+      await own.stop();
+    }
+    expect(ids).toEqual(['server-made']);
+  });
+
+  it('refuses a reserved requirePermissions key, a shutdownTimeoutMs a timer cannot hold, an empty serviceName', async () => {
+    const requirePermissions = JSON.parse('{"__proto__":["asr:read"]}');
+    const handlers = { Transcribe: () => {}, StreamTranscribe: () => {} };
+    await expect(startServer({ services: { asr: handlers }, requirePermissions })).rejects.toMatchObject({
+      code: ServiceErrorCode.BAD_REQUEST,
+      message: expect.stringContaining('__proto__'),
+    });
+    await expect(
+      startServer({ services: { asr: handlers }, shutdownTimeoutMs: 2 ** 31 }),
+    ).rejects.toMatchObject({
+      code: ServiceErrorCode.BAD_REQUEST,
+      message: expect.stringContaining('shutdownTimeoutMs'),
+    });
+    await expect(startServer({ services: { asr: handlers }, serviceName: ' ' })).rejects.toMatchObject({
+      code: ServiceErrorCode.BAD_REQUEST,
+      message: expect.stringContaining('serviceName'),
+    });
   });
 
   it('drains in-flight calls on SIGTERM, then lets the signal end the process', async () => {

@@ -1,11 +1,14 @@
+import { DURATION_TEXT, durationMs, formatValue, isUnsafeKey } from '@clone/internal';
 import { DEFAULT_PUBLIC_METHODS, ServiceAuthManager, type ServiceAuthOptions } from '@clone/service-auth';
 import { HealthService, type ServingStatus } from '@clone/service-discovery';
 import {
+  type Clock,
   isServiceError,
   type Logger,
   noopLogger,
   ServiceError,
   ServiceErrorCode,
+  systemClock,
 } from '@clone/service-errors';
 import * as grpc from '@grpc/grpc-js';
 import { newCorrelationId, readCorrelationId, runInCallContext } from './call-context';
@@ -40,6 +43,12 @@ export interface CustomService {
 /** Options of {@link createServiceServer}. */
 export interface ServiceServerOptions {
   /**
+   * This service's name (as callers resolve it, e.g. `asr`): when given, every token must name
+   * it as its audience (`aud`), so a token sent to another service cannot be replayed here.
+   * The manager's clients put the callee's name there by default.
+   */
+  serviceName?: string | undefined;
+  /**
    * Token checking: a `ServiceAuthManager`, its options (`{ jwtSecret }`), or `false` for a
    * server that accepts unauthenticated calls (tests, a sidecar doing auth).
    */
@@ -69,6 +78,10 @@ export interface ServiceServerOptions {
   /** Shut down gracefully on SIGTERM, then let the signal end the process. Default true. */
   handleSignals?: boolean | undefined;
   logger?: Logger | undefined;
+  /** Time for `HealthCheck` answers and the shutdown timer. Default the system clock. */
+  clock?: Clock | undefined;
+  /** Makes the correlation id of an inbound call that carries none. Default a random UUID. */
+  createCorrelationId?: (() => string) | undefined;
 }
 
 /** A gRPC server built by {@link createServiceServer}. */
@@ -88,7 +101,7 @@ export interface ServiceServer {
 }
 
 /** A handler's failure as the status grpc-js sends: code and details from the ServiceError, pushback as trailer. */
-export function toServerError(error: unknown): grpc.ServerErrorResponse {
+function toServerError(error: unknown): grpc.ServerErrorResponse {
   if (!isServiceError(error) && typeof (error as { code?: unknown } | null)?.code === 'number') {
     // Already a grpc status ({ code, details }): pass it on as the handler meant it.
     return error as grpc.ServerErrorResponse;
@@ -107,12 +120,16 @@ type AnyHandler = (call: any, callback?: grpc.sendUnaryData<unknown>) => unknown
  * (calls it makes onward carry the id and end by that deadline), may be async (a returned value answers a unary call; a rejection
  * is sent as a status), and any thrown error is sent as the ServiceError's gRPC status.
  */
-export function wrapHandler(handler: AnyHandler, withCallback: boolean): AnyHandler {
+function wrapHandler(
+  handler: AnyHandler,
+  withCallback: boolean,
+  createId: (() => string) | undefined,
+): AnyHandler {
   return (
     call: { metadata: grpc.Metadata; getDeadline(): grpc.Deadline; emit(event: 'error', e: unknown): void },
     callback?: grpc.sendUnaryData<unknown>,
   ) => {
-    const correlationId = readCorrelationId(call.metadata) ?? newCorrelationId();
+    const correlationId = readCorrelationId(call.metadata) ?? newCorrelationId(createId);
     const given = call.getDeadline();
     const deadline = given instanceof Date ? given.getTime() : given;
     const context = Number.isFinite(deadline) ? { correlationId, deadline } : { correlationId };
@@ -144,12 +161,13 @@ export function wrapHandler(handler: AnyHandler, withCallback: boolean): AnyHand
 function wrapImplementation(
   definition: grpc.ServiceDefinition,
   implementation: grpc.UntypedServiceImplementation,
+  createId: (() => string) | undefined,
 ): grpc.UntypedServiceImplementation {
   const wrapped: grpc.UntypedServiceImplementation = {};
   for (const [name, method] of Object.entries(definition)) {
     const handler = implementation[name] as AnyHandler | undefined;
     if (typeof handler !== 'function') continue;
-    wrapped[name] = wrapHandler(handler, !method.responseStream) as grpc.UntypedHandleCall;
+    wrapped[name] = wrapHandler(handler, !method.responseStream, createId) as grpc.UntypedHandleCall;
   }
   return wrapped;
 }
@@ -177,6 +195,17 @@ function permissionKey(key: string): string {
  */
 export function createServiceServer(options: ServiceServerOptions): ServiceServer {
   const logger = options.logger ?? noopLogger;
+  const clock = options.clock ?? systemClock;
+  const createId = options.createCorrelationId;
+  const serviceName = options.serviceName;
+  if (serviceName !== undefined && (typeof serviceName !== 'string' || serviceName.trim() === '')) {
+    throw new ServiceError(
+      ServiceErrorCode.BAD_REQUEST,
+      `createServiceServer: serviceName must be a non-empty string, got ${JSON.stringify(serviceName)}`,
+      undefined,
+      { retryable: false, metadata: { field: 'serviceName' } },
+    );
+  }
   const kinds = SERVICE_KINDS.filter((k) => options.services[k] !== undefined);
   const custom = options.customServices ?? [];
   if (kinds.length === 0 && custom.length === 0) {
@@ -200,13 +229,28 @@ export function createServiceServer(options: ServiceServerOptions): ServiceServe
       options.auth instanceof ServiceAuthManager ? options.auth : new ServiceAuthManager(options.auth);
     const methodPermissions: Record<string, string[]> = {};
     for (const [key, permissions] of Object.entries(options.requirePermissions ?? {})) {
+      // A copy into a plain object would drop '__proto__' without a word: refuse it by name.
+      if (isUnsafeKey(key)) {
+        throw new ServiceError(
+          ServiceErrorCode.BAD_REQUEST,
+          `createServiceServer: requirePermissions key ${JSON.stringify(key)} is a reserved name`,
+          undefined,
+          { retryable: false, metadata: { field: 'requirePermissions' } },
+        );
+      }
       methodPermissions[permissionKey(key)] = [...permissions];
     }
     const publicMethods = options.publicMethods ?? [
       ...DEFAULT_PUBLIC_METHODS,
       ...kinds.map((k) => `/${SERVICE_PROTOS[k].fullName}/HealthCheck`),
     ];
-    interceptors.push(auth.createServerInterceptor({ methodPermissions, publicMethods: [...publicMethods] }));
+    interceptors.push(
+      auth.createServerInterceptor({
+        methodPermissions,
+        publicMethods: [...publicMethods],
+        ...(serviceName === undefined ? {} : { audience: serviceName }),
+      }),
+    );
   }
   interceptors.push(...(options.interceptors ?? []));
   const server = new grpc.Server({ ...options.serverOptions, interceptors });
@@ -220,17 +264,29 @@ export function createServiceServer(options: ServiceServerOptions): ServiceServe
       callback(null, {
         status: status === 'SERVING' || status === 'NOT_SERVING' ? status : 'UNKNOWN',
         service: fullName,
-        timestampMs: Date.now(),
+        timestampMs: clock.now(),
       });
     }) as grpc.UntypedHandleCall;
-    server.addService(definition, wrapImplementation(definition, handlers));
+    server.addService(definition, wrapImplementation(definition, handlers, createId));
   }
   for (const service of custom) {
     registerMethodPolicies(service.definition);
-    server.addService(service.definition, wrapImplementation(service.definition, service.implementation));
+    server.addService(
+      service.definition,
+      wrapImplementation(service.definition, service.implementation, createId),
+    );
   }
 
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+  // A longer delay than a timer holds would fire at once and cut every call short.
+  if (!durationMs().safeParse(shutdownTimeoutMs).success) {
+    throw new ServiceError(
+      ServiceErrorCode.BAD_REQUEST,
+      `createServiceServer: shutdownTimeoutMs ${DURATION_TEXT(1)}, got ${formatValue(shutdownTimeoutMs)}`,
+      undefined,
+      { retryable: false, metadata: { field: 'shutdownTimeoutMs' } },
+    );
+  }
   let port = 0;
   let stopping: Promise<void> | undefined;
   const onSigterm = (): void => {
@@ -246,14 +302,17 @@ export function createServiceServer(options: ServiceServerOptions): ServiceServe
       process.removeListener('SIGTERM', onSigterm);
       health.setStatus('', 'NOT_SERVING');
       for (const kind of kinds) health.setStatus(SERVICE_PROTOS[kind].fullName, 'NOT_SERVING');
-      const force = setTimeout(() => {
-        logger.warn('graceful shutdown timed out, cancelling in-flight calls', { port, shutdownTimeoutMs });
-        server.forceShutdown();
-        resolve();
-      }, shutdownTimeoutMs);
-      force.unref();
+      const force = clock.setTimeout(
+        () => {
+          logger.warn('graceful shutdown timed out, cancelling in-flight calls', { port, shutdownTimeoutMs });
+          server.forceShutdown();
+          resolve();
+        },
+        shutdownTimeoutMs,
+        true,
+      );
       server.tryShutdown(() => {
-        clearTimeout(force);
+        clock.clearTimeout(force);
         resolve();
       });
     });

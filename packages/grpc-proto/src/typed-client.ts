@@ -74,31 +74,48 @@ function cancelled(signal: AbortSignal, service: string): ServiceError {
 function promiseMethod(client: grpc.Client, method: UnaryMethod, service: string) {
   return (request: unknown, options?: UnaryCallOptions): Promise<unknown> =>
     new Promise((resolve, reject) => {
-      if (options === undefined) {
-        method.call(client, request, ((error, response) =>
-          error === null ? resolve(response) : reject(ServiceError.from(error, service))) as Callback);
-        return;
+      try {
+        startUnary(client, method, service, request, options, resolve, reject);
+      } catch (error) {
+        // A throwing interceptor surfaces from grpc-js synchronously: still a ServiceError.
+        reject(ServiceError.from(error, service));
       }
-      const { metadata, signal, ...callOptions } = options;
-      if (signal?.aborted) {
-        reject(cancelled(signal, service));
-        return;
-      }
-      const onAbort = (): void => {
-        reject(cancelled(signal!, service));
-        call.cancel();
-      };
-      const callback: Callback = (error, response) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (error === null) resolve(response);
-        else reject(ServiceError.from(error, service));
-      };
-      const call =
-        metadata === undefined
-          ? method.call(client, request, callOptions, callback)
-          : method.call(client, request, metadata, callOptions, callback);
-      signal?.addEventListener('abort', onAbort, { once: true });
     });
+}
+
+function startUnary(
+  client: grpc.Client,
+  method: UnaryMethod,
+  service: string,
+  request: unknown,
+  options: UnaryCallOptions | undefined,
+  resolve: (value: unknown) => void,
+  reject: (error: unknown) => void,
+): void {
+  if (options === undefined) {
+    method.call(client, request, ((error, response) =>
+      error === null ? resolve(response) : reject(ServiceError.from(error, service))) as Callback);
+    return;
+  }
+  const { metadata, signal, ...callOptions } = options;
+  if (signal?.aborted) {
+    reject(cancelled(signal, service));
+    return;
+  }
+  const onAbort = (): void => {
+    reject(cancelled(signal!, service));
+    call.cancel();
+  };
+  const callback: Callback = (error, response) => {
+    signal?.removeEventListener('abort', onAbort);
+    if (error === null) resolve(response);
+    else reject(ServiceError.from(error, service));
+  };
+  const call =
+    metadata === undefined
+      ? method.call(client, request, callOptions, callback)
+      : method.call(client, request, metadata, callOptions, callback);
+  signal?.addEventListener('abort', onAbort, { once: true });
 }
 
 /**

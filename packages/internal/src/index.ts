@@ -1,4 +1,5 @@
 export { DURATION_TEXT, durationMs, fitsTimer, MAX_TIMER_MS } from './duration';
+export { durationSeconds, MAX_TIMER_SECONDS } from './duration-seconds';
 export { type Endpoint, endpointSchema, formatEndpoint, parseEndpointString, portSchema } from './endpoint';
 export { formatValue } from './format-value';
 export { randomId } from './ids';
@@ -14,5 +15,4 @@ export {
   randomOption,
 } from './option-schemas';
 export { isUnsafeKey, UNSAFE_KEYS, unsafeKeyReason } from './safe-key';
-export { durationSeconds, MAX_TIMER_SECONDS } from './duration-seconds';
 export { safeRecord } from './safe-record';

@@ -1,20 +1,20 @@
+export type { CompensationFailure } from './compensation';
 export { type JsonValue, jsonProblem } from './json';
 export { InMemorySagaStore, type InMemorySagaStoreOptions } from './memory-store';
-export {
-  type CompensationExecution,
-  type CompensationHandler,
-  type SagaHealth,
-  type SagaInstance,
-  SagaOrchestrator,
-  type SagaOrchestratorEvents,
-  type SagaOrchestratorOptions,
-  type StepExecution,
-  type StepHandler,
-  type SuspendReason,
-} from './orchestrator';
+export { SagaOrchestrator } from './orchestrator';
+export type { SagaOrchestratorOptions } from './orchestrator-options';
+export type {
+  CompensationExecution,
+  CompensationHandler,
+  SagaHealth,
+  SagaInstance,
+  SagaOrchestratorEvents,
+  StepExecution,
+  StepHandler,
+  SuspendReason,
+} from './orchestrator-types';
 export {
   type CompensationContext,
-  type CompensationFailure,
   createSaga,
   type SagaAction,
   SagaBuilder,

@@ -40,4 +40,17 @@ describe('jsonProblem', () => {
     const value = deepFreeze({ a: { b: [1] } });
     expect(Object.isFrozen(value.a.b)).toBe(true);
   });
+  it('never throws, even for values whose getters or proxy traps throw', () => {
+    const getter = {
+      get total(): number {
+        throw new Error('getter');
+      },
+    };
+    const trap = (): never => {
+      throw new Error('trap');
+    };
+    const proxy = new Proxy({}, { get: trap, getPrototypeOf: trap, ownKeys: trap });
+    expect(jsonProblem({ order: getter })).toBe('$ could not be read: a getter or proxy trap threw');
+    expect(jsonProblem(proxy)).toBe('$ could not be read: a getter or proxy trap threw');
+  });
 });

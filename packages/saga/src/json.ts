@@ -7,7 +7,8 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
  * Why `value` would not round-trip through JSON, as `path: reason`, or undefined when it would.
  * Stricter than `JSON.stringify`, which silently turns a Date into a string, a Map into `{}`, a
  * NaN into null and drops functions: a saga resumed in another process would then see a
- * different value than the step produced, so we refuse instead of corrupting.
+ * different value than the step produced, so we refuse instead of corrupting. Never throws,
+ * even for a value whose getters or proxy traps do.
  */
 export function jsonProblem(value: unknown, path = '$'): string | undefined {
   const seen = new Set<object>();
@@ -62,7 +63,12 @@ export function jsonProblem(value: unknown, path = '$'): string | undefined {
     seen.delete(obj);
     return undefined;
   };
-  return walk(value, path);
+  try {
+    return walk(value, path);
+  } catch {
+    // Reading the value threw: it cannot be stored either (what it threw is not read further).
+    return `${path} could not be read: a getter or proxy trap threw`;
+  }
 }
 
 /** Throws ServiceError `BAD_REQUEST` naming `what` and the offending path when `value` is not JSON. */

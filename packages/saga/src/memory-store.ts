@@ -1,4 +1,4 @@
-import { intAtLeast } from '@clone/internal';
+import { clockOption, intAtLeast } from '@clone/internal';
 import { type Clock, parseOptions, systemClock } from '@clone/service-errors';
 import { z } from 'zod';
 import type { SagaRecord, SagaStore, SagaWrite } from './store';
@@ -13,7 +13,7 @@ interface Row {
 const optionsSchema = z.strictObject({
   /** Finished sagas kept (oldest dropped first), so a long-running process does not grow forever. */
   maxFinished: intAtLeast(0).default(10_000),
-  clock: z.custom<Clock>((v) => typeof v === 'object' && v !== null, { error: 'must be a Clock' }).optional(),
+  clock: clockOption<Clock>().optional(),
 });
 
 /** Options of {@link InMemorySagaStore}. */

@@ -1,7 +1,8 @@
 import { isServiceError, ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InMemorySagaStore } from './memory-store';
-import { SagaOrchestrator, type SagaOrchestratorEvents } from './orchestrator';
+import { SagaOrchestrator } from './orchestrator';
+import type { SagaOrchestratorEvents } from './orchestrator-types';
 import type { RetryLike } from './step-runner';
 import type { SagaStepDefinition } from './store';
 
@@ -69,7 +70,7 @@ function handlers(o: SagaOrchestrator, ids: string[], log: string[]): void {
 }
 
 describe('SagaOrchestrator', () => {
-  it('runs a seed-003 style chain, with handlers receiving step, context and execution', async () => {
+  it('runs a chain of data-defined steps, with handlers receiving step, context and execution', async () => {
     const o = make();
     const events: string[] = [];
     for (const name of ['saga:started', 'step:started', 'step:completed', 'saga:completed'] as const) {
@@ -195,10 +196,31 @@ describe('SagaOrchestrator', () => {
     await rejects([step('a', { action: 'nope' })], {}, "action 'nope', which has no registered step handler");
     await rejects([step('a', { compensationAction: 'nope' })], {}, "compensation 'nope'");
     await rejects([step('a', { timeout: 0 })], {}, 'timeout');
+    await rejects(
+      [step('a', { timeout: 2 ** 31 })],
+      {},
+      "step 'a': timeout must be an integer number of milliseconds",
+    );
     await rejects([], {}, 'at least one step');
     await rejects([step('a')], { when: new Date() }, '$.when is a Date');
     await rejects([step('a')], { n: 10n }, '$.n is a bigint');
     expect(store.writes).toBe(0);
+  });
+
+  it('runs a step that lists one dependency 30,000 times, once that dependency completed', async () => {
+    // The quadratic dependency check blocked the event loop for about 40 s on this saga.
+    const o = make();
+    const log: string[] = [];
+    handlers(o, ['a', 'b'], log);
+    const id = await o.startSaga(
+      't',
+      [step('a'), step('b', { dependencies: Array.from({ length: 30_000 }, () => 'a') })],
+      {},
+    );
+    const done = await o.waitForSaga(id);
+    expect(done.status).toBe('completed');
+    expect(log).toEqual(['a', 'b']);
+    expect(done.steps[1]!.dependencies).toHaveLength(30_000);
   });
 
   it('compensates completed steps in reverse completion order, not the failed one', async () => {
@@ -480,7 +502,7 @@ describe('SagaOrchestrator', () => {
     expect(done.error?.code).toBe(ServiceErrorCode.BAD_REQUEST);
     expect(retrying).toEqual([2, 3]);
 
-    // A plain Error, as seed 003's handlers throw, is retried.
+    // A plain Error, as handlers written without ServiceError throw, is retried.
     let plainCalls = 0;
     o.registerStepHandler('plain', () => {
       if (++plainCalls < 3) throw new Error('transient');

@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { isServiceError, ServiceErrorCode } from '@clone/service-errors';
 import { type PostgresServer, startPostgres } from '@clone/test-servers';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createEffectsTable, registerHandlers, stepsFor } from '../test/saga-fixture';
+import { registerEcho, UNSAFE_IDS, unsafeChain } from '../test/unsafe-ids';
 import { SagaOrchestrator } from './orchestrator';
 import { PostgresSagaStore } from './postgres';
 import type { SagaRecord } from './store';
@@ -166,6 +168,23 @@ describe('PostgresSagaStore', () => {
     // The old owner is fenced off now.
     expect(await seed.write({ record: record('c0'), owner: 'dead', leaseMs: 1, create: false })).toBe(false);
     await Promise.all(claimers.map((s) => s.close()));
+  });
+
+  it('deletes finished sagas by age, and refuses an age that is not a non-negative integer', async () => {
+    const store = new PostgresSagaStore({ pool, table: 't_delete' });
+    await store.init();
+    await store.write({ record: record('old', 'completed'), owner: 'o', leaseMs: 1, create: true });
+    await store.write({ record: record('active'), owner: 'o', leaseMs: 1, create: true });
+    for (const age of [-1, 1.5, Number.NaN]) {
+      // -1 used to delete finished sagas of any age, NaN to fail as if the database were down.
+      const error = await store.deleteFinished(age).catch((e: unknown) => e);
+      expect(isServiceError(error, ServiceErrorCode.BAD_REQUEST), String(error)).toBe(true);
+      expect((error as Error).message).toContain('olderThanMs');
+    }
+    expect(await store.deleteFinished(60_000)).toBe(0);
+    expect(await store.deleteFinished(0)).toBe(1);
+    expect(await store.load('old')).toBeUndefined();
+    expect((await store.load('active'))?.status).toBe('running');
   });
 
   it('validates its options', () => {
@@ -352,5 +371,54 @@ describe('SagaOrchestrator on PostgreSQL', () => {
     }
     const sagas = await loadAll(table);
     expect(sagas.every((s) => s.status === 'completed' || s.status === 'compensated')).toBe(true);
+  });
+});
+
+describe('step ids are user data on PostgreSQL', () => {
+  it("'__proto__', 'constructor' and 'prototype' are stored, passed on, recovered and compensated", async () => {
+    const table = 't_unsafe_ids';
+    const first = new SagaOrchestrator({ store: new PostgresSagaStore({ pool, table }) });
+    registerEcho(first, []);
+    const id = await first.startSaga('unsafe', unsafeChain(), {});
+    const done = await first.waitForSaga(id);
+    expect(done.status).toBe('completed');
+    expect([...done.stepResults.keys()]).toEqual([...UNSAFE_IDS]);
+    const loaded = await first.loadSaga(id);
+    expect(loaded?.stepResults.get('__proto__')).toEqual({ id: '__proto__', seen: [], before: [] });
+    expect(loaded?.stepStates[UNSAFE_IDS[0]]?.status).toBe('completed');
+    expect((loaded!.stepResults.get('prototype') as { seen: string[] }).seen).toEqual([
+      '__proto__',
+      'constructor',
+    ]);
+
+    // Interrupted after '__proto__' completed: another orchestrator recovers and compensates it.
+    let entered!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    first.registerStepHandler('hang', () => {
+      entered();
+      return new Promise(() => {});
+    });
+    const steps = [
+      ...unsafeChain().slice(0, 1),
+      { id: 'constructor', name: 'c', service: 's', action: 'hang', dependencies: ['__proto__'] },
+    ];
+    const interrupted = await first.startSaga('unsafe', steps, {});
+    await gate;
+    await first.close({ drainTimeoutMs: 0 });
+    const second = new SagaOrchestrator({
+      store: new PostgresSagaStore({ pool, table }),
+      recoveryPolicy: 'compensate',
+    });
+    const undone: string[] = [];
+    registerEcho(second, undone);
+    second.registerStepHandler('hang', () => 'unused');
+    expect(await second.recover()).toEqual([interrupted]);
+    const compensated = await second.waitForSaga(interrupted);
+    expect(compensated.status).toBe('compensated');
+    expect(compensated.stepStates[UNSAFE_IDS[0]]?.status).toBe('compensated');
+    expect(undone).toEqual(['__proto__ {"id":"__proto__","seen":[],"before":[]}']);
+    await second.close();
   });
 });

@@ -27,6 +27,8 @@ const optionsSchema = z.strictObject({
   maxBatchSize: intAtLeast(1).default(500),
 });
 
+const deleteFinishedSchema = z.strictObject({ olderThanMs: intAtLeast(0, Number.MAX_SAFE_INTEGER) });
+
 /** Options of {@link PostgresSagaStore}. */
 export type PostgresSagaStoreOptions = z.input<typeof optionsSchema>;
 
@@ -305,6 +307,9 @@ export class PostgresSagaStore implements SagaStore {
    * ago; returns how many. Run it from a periodic job: the table keeps every saga otherwise.
    */
   async deleteFinished(olderThanMs: number): Promise<number> {
+    // Not a timer, so not bounded by one: a retention of months is fine. A negative or
+    // non-integer age would delete what is not old (or fail in SQL), so it is refused.
+    parseOptions(deleteFinishedSchema, { olderThanMs }, 'PostgresSagaStore.deleteFinished');
     try {
       const { rowCount } = await this.#pool.query(
         `DELETE FROM ${this.#t} WHERE status IN ('completed', 'compensated', 'failed')

@@ -23,9 +23,9 @@ export function defaultCompensationRetry(clock: Clock): RetryLike {
 }
 
 /**
- * Seed 003's `retryAttempts`: `retries + 1` attempts with backoff. A handler that throws a plain
- * Error (as seed 003's handlers do) is retried: asking for retries says the step is worth
- * another try. A ServiceError decides for itself through `retryable` (a validation failure is
+ * A step's `retryAttempts`: `retries + 1` attempts with backoff. A handler that throws a plain
+ * Error (as handlers written without this library's errors do) is retried: asking for retries
+ * says the step is worth another try. A ServiceError decides for itself through `retryable` (a validation failure is
  * not retried), and an abort (timeout of the saga, cancel) never is.
  */
 export function retryAttemptsPolicy(retries: number, clock: Clock): RetryLike | undefined {

@@ -18,6 +18,9 @@ const retryTimes = (attempts: number): RetryLike => ({
   },
 });
 
+/** A step name a plain object would turn into a prototype change. */
+const PROTO: string = '__proto__';
+
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -284,5 +287,61 @@ describe('createSaga', () => {
       .execute();
     expect(result.success).toBe(true);
     expect(result.results.flaky).toBe(3);
+  });
+  it('bounds step durations by what a timer holds, naming the step and the field', () => {
+    // A timeout beyond 2^31-1 ms used to fire after 1 ms: every attempt timed out at once.
+    for (const field of ['timeout', 'compensationTimeout'] as const) {
+      try {
+        createSaga({}).step('charge', () => 1, undefined, { [field]: 2 ** 31 });
+        expect.unreachable();
+      } catch (error) {
+        expect(isServiceError(error, ServiceErrorCode.BAD_REQUEST)).toBe(true);
+        expect((error as Error).message).toContain(
+          `createSaga: step 'charge': ${field} must be an integer number of milliseconds between 1 and 2147483647`,
+        );
+      }
+    }
+    expect(() => createSaga({}).step('ok', () => 1, undefined, { timeout: 2 ** 31 - 1 })).not.toThrow();
+  });
+
+  it("keeps the results of steps named '__proto__', 'constructor' and 'prototype'", async () => {
+    const undone: string[] = [];
+    const result = await createSaga({})
+      .step(
+        '__proto__',
+        () => ({ polluted: true }),
+        (_ctx, step) => void undone.push(`${step.step} ${JSON.stringify(step.result)}`),
+      )
+      .step('constructor', () => 'C')
+      .step('prototype', () => 'P')
+      .execute();
+    expect(result.success).toBe(true);
+    expect(Object.keys(result.results)).toEqual(['__proto__', 'constructor', 'prototype']);
+    expect(result.results[PROTO]).toEqual({ polluted: true });
+    expect(result.results.constructor).toBe('C');
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+
+    const failed = await createSaga({})
+      .step(
+        '__proto__',
+        () => ({ n: 1 }),
+        (_ctx, step) => void undone.push(`${step.step} ${JSON.stringify(step.result)}`),
+      )
+      .step('boom', () => {
+        throw new Error('boom');
+      })
+      .execute();
+    expect(failed.compensatedSteps).toEqual(['__proto__']);
+    expect(undone).toEqual(['__proto__ {"n":1}']);
+  });
+
+  it('makes saga ids with createId and checks clock and logger by shape', async () => {
+    const result = await createSaga({}, { createId: () => 'fixed-id' })
+      .step('a', (_ctx, step) => step.idempotencyKey)
+      .execute();
+    expect(result.sagaId).toBe('fixed-id');
+    expect(result.results.a).toBe('fixed-id:a');
+    expect(() => createSaga({}, { clock: { now: () => 0 } as never })).toThrow(/clock must be a Clock/);
+    expect(() => createSaga({}, { logger: {} as never })).toThrow(/logger must be a Logger/);
   });
 });

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { intAtLeast, nonEmptyString } from '@clone/internal';
+import { clockOption, durationMs, functionOption, loggerOption, nonEmptyString } from '@clone/internal';
 import {
   type Clock,
   type Logger,
@@ -10,8 +9,11 @@ import {
   systemClock,
 } from '@clone/service-errors';
 import { z } from 'zod';
+import { type CompensationFailure, type CompensationTask, runCompensations } from './compensation';
+import { dictionary } from './dictionary';
 import { defaultCompensationRetry } from './retry';
-import { type RetryLike, runAttempts } from './step-runner';
+import { retryOption, runAttempts } from './step-runner';
+import { guardedLogger, nextId, toServiceError } from './user-callbacks';
 
 /** What an action or compensation is told about the step it runs. */
 export interface StepContext {
@@ -42,20 +44,15 @@ export type SagaCompensation<Ctx, R = unknown> = (
   step: CompensationContext<R>,
 ) => Promise<unknown> | unknown;
 
-const retryLike = z.custom<RetryLike>(
-  (v) => typeof v === 'object' && v !== null && typeof (v as RetryLike).execute === 'function',
-  { error: 'must be a retry policy (an object with execute(fn, signal))' },
-);
-
 const stepOptionsSchema = z.strictObject({
   /** Per-attempt timeout in ms; the action's signal aborts when it elapses. */
-  timeout: intAtLeast(1).optional(),
+  timeout: durationMs(1).optional(),
   /** Retries the action (e.g. a RetryPolicy from @clone/service-errors). Default: one attempt. */
-  retry: retryLike.optional(),
+  retry: retryOption().optional(),
   /** Retries the compensation. Default: the saga's `compensationRetry`. */
-  compensationRetry: retryLike.optional(),
+  compensationRetry: retryOption().optional(),
   /** Per-attempt timeout of the compensation in ms. */
-  compensationTimeout: intAtLeast(1).optional(),
+  compensationTimeout: durationMs(1).optional(),
   /** Also compensate this step when its own action fails (its effect may be partial). */
   compensateOnFailure: z.boolean().optional(),
 });
@@ -64,24 +61,18 @@ const stepOptionsSchema = z.strictObject({
 export type SagaStepOptions = z.input<typeof stepOptionsSchema>;
 
 const sagaOptionsSchema = z.strictObject({
-  /** Defaults to a random UUID per execution. */
+  /** The saga's id. Default: a fresh id from `createId` per execution. */
   sagaId: nonEmptyString().optional(),
+  /** Makes saga ids. Default: a random UUID. */
+  createId: functionOption<() => string>().optional(),
   /** Retry for compensations: default a few attempts with exponential backoff. */
-  compensationRetry: retryLike.optional(),
-  clock: z.custom<Clock>((v) => typeof v === 'object' && v !== null, { error: 'must be a Clock' }).optional(),
-  logger: z
-    .custom<Logger>((v) => typeof v === 'object' && v !== null, { error: 'must be a Logger' })
-    .optional(),
+  compensationRetry: retryOption().optional(),
+  clock: clockOption<Clock>().optional(),
+  logger: loggerOption<Logger>().optional(),
 });
 
 /** Options of {@link createSaga}. */
 export type SagaOptions = z.input<typeof sagaOptionsSchema>;
-
-/** A compensation that still failed after its retries. */
-export interface CompensationFailure {
-  step: string;
-  error: ServiceError;
-}
 
 /** How an execution ended. Failure is a value, not a rejection. */
 export interface SagaResult<Ctx> {
@@ -95,7 +86,7 @@ export interface SagaResult<Ctx> {
   /** Steps whose compensation succeeded, in the order they ran (reverse of completion). */
   compensatedSteps: string[];
   compensationErrors: CompensationFailure[];
-  /** Each completed step's return value, by step name. */
+  /** Each completed step's return value, by step name (a null-prototype object: any name is a key). */
   results: Record<string, unknown>;
   context: Ctx;
   durationMs: number;
@@ -116,14 +107,23 @@ interface BuilderStep<Ctx> {
 export class SagaBuilder<Ctx> {
   readonly #context: Ctx;
   readonly #steps: BuilderStep<Ctx>[] = [];
+  /** Step names taken so far (a Set: adding n steps stays linear). */
+  readonly #names = new Set<string>();
   readonly #options: z.output<typeof sagaOptionsSchema>;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
 
   constructor(context: Ctx, options: SagaOptions = {}) {
     this.#context = context;
     this.#options = parseOptions(sagaOptionsSchema, options, 'createSaga');
+    this.#clock = this.#options.clock ?? systemClock;
+    this.#logger = guardedLogger(this.#options.logger ?? noopLogger);
   }
 
-  /** Adds a step. Throws ServiceError `BAD_REQUEST` for an empty or duplicate name or a non-function. */
+  /**
+   * Adds a step. Throws ServiceError `BAD_REQUEST`, naming the step, for an empty or duplicate
+   * name, a non-function, or a bad option (a duration beyond what a timer holds included).
+   */
   step<R>(
     name: string,
     action: SagaAction<Ctx, R>,
@@ -136,17 +136,19 @@ export class SagaBuilder<Ctx> {
         metadata: { step: name },
       });
     if (typeof name !== 'string' || name.trim() === '') throw bad('step name must be a non-empty string');
-    if (this.#steps.some((s) => s.name === name)) throw bad(`duplicate step name '${name}'`);
+    if (this.#names.has(name)) throw bad(`duplicate step name '${name}'`);
     if (typeof action !== 'function') throw bad(`step '${name}': action must be a function`);
     if (compensation !== undefined && typeof compensation !== 'function') {
       throw bad(`step '${name}': compensation must be a function`);
     }
+    const parsed = parseOptions(stepOptionsSchema, options, `createSaga: step '${name}'`);
     this.#steps.push({
       name,
       action: action as SagaAction<Ctx>,
       compensation: compensation as SagaCompensation<Ctx> | undefined,
-      options: parseOptions(stepOptionsSchema, options, `createSaga: step '${name}'`),
+      options: parsed,
     });
+    this.#names.add(name);
     return this;
   }
 
@@ -156,12 +158,13 @@ export class SagaBuilder<Ctx> {
    * (compensations themselves are not cut short by it).
    */
   async execute(options: { signal?: AbortSignal } = {}): Promise<SagaResult<Ctx>> {
-    const clock = this.#options.clock ?? systemClock;
-    const logger = this.#options.logger ?? noopLogger;
+    const clock = this.#clock;
+    const logger = this.#logger;
     const started = clock.now();
-    const sagaId = this.#options.sagaId ?? randomUUID();
+    const sagaId = this.#options.sagaId ?? nextId(this.#options.createId, 'createSaga');
     const ctx = this.#context;
-    const results: Record<string, unknown> = {};
+    // Step names are user data: `__proto__` is a result like any other.
+    const results = dictionary<unknown>();
     const completed: BuilderStep<Ctx>[] = [];
     let failed: BuilderStep<Ctx> | undefined;
     let error: ServiceError | undefined;
@@ -182,7 +185,7 @@ export class SagaBuilder<Ctx> {
         completed.push(step);
       } catch (e) {
         failed = step;
-        error = ServiceError.from(e);
+        error = toServiceError(e);
         logger.warn('saga step failed', {
           sagaId,
           step: step.name,
@@ -193,49 +196,40 @@ export class SagaBuilder<Ctx> {
       }
     }
 
-    const compensatedSteps: string[] = [];
-    const compensationErrors: CompensationFailure[] = [];
+    let compensatedSteps: string[] = [];
+    let compensationErrors: CompensationFailure[] = [];
     if (failed !== undefined) {
-      const toUndo: Array<{ step: BuilderStep<Ctx>; failed: boolean }> = completed
-        .map((step) => ({ step, failed: false }))
-        .reverse();
+      const toUndo = completed.map((step) => ({ step, failed: false })).reverse();
       if (failed.options.compensateOnFailure) toUndo.unshift({ step: failed, failed: true });
+      const tasks: CompensationTask[] = [];
       for (const { step, failed: isFailed } of toUndo) {
-        if (step.compensation === undefined) continue;
         const compensation = step.compensation;
-        try {
-          await runAttempts(
-            (signal, attempt) =>
-              compensation(ctx, {
-                sagaId,
-                step: step.name,
-                idempotencyKey: `${sagaId}:${step.name}`,
-                attempt,
-                signal,
-                result: results[step.name],
-                failed: isFailed,
-              }),
-            {
-              timeoutMs: step.options.compensationTimeout,
-              retry:
-                step.options.compensationRetry ??
-                this.#options.compensationRetry ??
-                defaultCompensationRetry(clock),
-              clock,
-              label: `compensation of saga step '${step.name}'`,
-            },
-          );
-          compensatedSteps.push(step.name);
-        } catch (e) {
-          const compensationError = ServiceError.from(e);
-          logger.error('saga compensation failed', {
-            sagaId,
-            step: step.name,
-            message: compensationError.message,
-          });
-          compensationErrors.push({ step: step.name, error: compensationError });
-        }
+        if (compensation === undefined) continue;
+        tasks.push({
+          step: step.name,
+          label: `compensation of saga step '${step.name}'`,
+          timeoutMs: step.options.compensationTimeout,
+          retry:
+            step.options.compensationRetry ??
+            this.#options.compensationRetry ??
+            defaultCompensationRetry(clock),
+          attempt: (signal, attempt) =>
+            compensation(ctx, {
+              sagaId,
+              step: step.name,
+              idempotencyKey: `${sagaId}:${step.name}`,
+              attempt,
+              signal,
+              result: results[step.name],
+              failed: isFailed,
+            }),
+        });
       }
+      ({ compensated: compensatedSteps, failures: compensationErrors } = await runCompensations(tasks, {
+        sagaId,
+        clock,
+        logger,
+      }));
     }
 
     const result: SagaResult<Ctx> = {
@@ -254,7 +248,7 @@ export class SagaBuilder<Ctx> {
   }
 }
 
-/** Starts building an in-process saga over `initialContext` (seed 000's API). */
+/** Starts building an in-process saga over `initialContext`: `.step(...)` each step, then `.execute()`. */
 export function createSaga<Ctx>(initialContext: Ctx, options?: SagaOptions): SagaBuilder<Ctx> {
   return new SagaBuilder(initialContext, options);
 }

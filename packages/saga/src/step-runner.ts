@@ -1,4 +1,6 @@
 import { type Clock, ServiceError, ServiceErrorCode } from '@clone/service-errors';
+import { z } from 'zod';
+import { toServiceError } from './user-callbacks';
 
 /**
  * What a saga needs of a retry policy: `RetryPolicy` from `@clone/service-errors` has this
@@ -9,6 +11,14 @@ export interface RetryLike {
     fn: (context: { signal: AbortSignal; attempt: number }) => Promise<T> | T,
     signal?: AbortSignal,
   ): Promise<T>;
+}
+
+/** The one schema of a retry-policy option (a step's, a saga's, the orchestrator's). */
+export function retryOption(): z.ZodType<RetryLike, RetryLike> {
+  return z.custom<RetryLike>(
+    (v) => typeof v === 'object' && v !== null && typeof (v as RetryLike).execute === 'function',
+    { error: 'must be a retry policy (an object with execute(fn, signal))' },
+  );
 }
 
 /** How one step or compensation is attempted. */
@@ -34,7 +44,14 @@ export function runAttempts<T>(
   const once = (signal: AbortSignal | undefined, attempt: number): Promise<T> =>
     attemptWithTimeout((s) => fn(s, attempt), signal, options);
   if (options.retry === undefined) return once(options.signal, 1);
-  return options.retry.execute(({ signal, attempt }) => once(signal, attempt), options.signal);
+  try {
+    // A user's policy may throw instead of rejecting: still one rejected promise for the caller.
+    return Promise.resolve(
+      options.retry.execute(({ signal, attempt }) => once(signal, attempt), options.signal),
+    );
+  } catch (error) {
+    return Promise.reject(toServiceError(error, options.service));
+  }
 }
 
 function attemptWithTimeout<T>(
@@ -42,14 +59,14 @@ function attemptWithTimeout<T>(
   parent: AbortSignal | undefined,
   { timeoutMs, clock, label, service }: AttemptOptions,
 ): Promise<T> {
-  if (parent?.aborted) return Promise.reject(toError(parent.reason, service));
+  if (parent?.aborted) return Promise.reject(toServiceError(parent.reason, service));
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
     let timer: unknown;
     const onParentAbort = (): void => controller.abort(parent!.reason);
     const onAbort = (): void => {
       cleanup();
-      reject(toError(controller.signal.reason, service));
+      reject(toServiceError(controller.signal.reason, service));
     };
     const cleanup = (): void => {
       if (timer !== undefined) clock.clearTimeout(timer);
@@ -76,7 +93,7 @@ function attemptWithTimeout<T>(
       pending = fn(controller.signal);
     } catch (error) {
       cleanup();
-      reject(toError(error, service));
+      reject(toServiceError(error, service));
       return;
     }
     Promise.resolve(pending).then(
@@ -88,12 +105,8 @@ function attemptWithTimeout<T>(
       (error: unknown) => {
         if (controller.signal.aborted) return;
         cleanup();
-        reject(toError(error, service));
+        reject(toServiceError(error, service));
       },
     );
   });
-}
-
-function toError(error: unknown, service: string | undefined): ServiceError {
-  return ServiceError.from(error, service);
 }

@@ -30,7 +30,7 @@ export interface StoredError {
   step?: string;
 }
 
-/** One step of an orchestrated saga (seed 003's shape, plus `compensateOnFailure`). */
+/** One step of an orchestrated saga: data naming registered handlers, so any process can run it. */
 export interface SagaStepDefinition {
   /** Unique in the saga; part of the idempotency key `${sagaId}:${id}`. */
   id: string;
@@ -42,7 +42,7 @@ export interface SagaStepDefinition {
   action: string;
   /** Name of the handler registered with `registerCompensationHandler`. */
   compensationAction?: string;
-  /** Per-attempt timeout in ms; the handler's signal aborts when it elapses. */
+  /** Per-attempt timeout in ms (1 to 2^31−1, what a timer holds); the handler's signal aborts when it elapses. */
   timeout?: number;
   /** Retries after the first attempt (0 = one attempt). */
   retryAttempts?: number;

@@ -4,8 +4,11 @@ import { Emitter, type Listener, type Unsubscribe } from './emitter';
 import { ServiceErrorCode } from './error-code';
 import {
   abortError,
+  callOperation,
+  EXECUTE,
   type ExecuteContext,
   NEVER_ABORTED,
+  type Next,
   type Operation,
   type Policy,
   rootContext,
@@ -97,16 +100,21 @@ export class Bulkhead implements Policy {
 
   /** Runs `fn` when a slot is free; `signal` cancels it, also while it waits. */
   execute<T>(fn: Operation<T>, signal?: AbortSignal): Promise<T> {
-    return this.run(fn, rootContext(signal));
+    return this[EXECUTE](fn, rootContext(signal), callOperation);
   }
 
   /** Runs `fn` inside an outer policy's context (see `compose`). */
   run<T>(fn: Operation<T>, context: ExecuteContext): Promise<T> {
+    return this[EXECUTE](fn, context, callOperation);
+  }
+
+  /** @internal The one execution path (see `EXECUTE` in policy.ts). */
+  [EXECUTE]<T>(op: Operation<T>, context: ExecuteContext, next: Next): Promise<T> {
     if (this.#active < this.maxConcurrent && this.#queued() === 0) {
       const signal = context.signal;
       if (signal.aborted) return Promise.reject(abortError(signal));
       this.#active++;
-      return this.#exec(fn, context);
+      return this.#exec(op, next, context);
     }
     const queued = this.#queued();
     if (queued >= this.maxQueue) {
@@ -120,19 +128,19 @@ export class Bulkhead implements Policy {
       this.#events?.emit('rejected', { error, active: this.#active, queued });
       return Promise.reject(error);
     }
-    return this.#enqueue(fn, context);
+    return this.#enqueue(op, next, context);
   }
 
-  async #exec<T>(fn: Operation<T>, context: ExecuteContext): Promise<T> {
+  async #exec<T>(op: Operation<T>, next: Next, context: ExecuteContext): Promise<T> {
     try {
-      return await fn(context);
+      return await next(op, context);
     } finally {
       this.#active--;
       this.#drain();
     }
   }
 
-  #enqueue<T>(fn: Operation<T>, context: ExecuteContext): Promise<T> {
+  #enqueue<T>(op: Operation<T>, next: Next, context: ExecuteContext): Promise<T> {
     const signal = context.signal;
     if (signal.aborted) return Promise.reject(abortError(signal));
     return new Promise<T>((resolve, reject) => {
@@ -142,7 +150,7 @@ export class Bulkhead implements Policy {
         start: () => {
           if (signal !== NEVER_ABORTED) signal.removeEventListener('abort', onAbort);
           this.#active++;
-          this.#exec(fn, context).then(resolve, reject);
+          this.#exec(op, next, context).then(resolve, reject);
         },
         cancel: (error) => {
           if (waiter.done) return;

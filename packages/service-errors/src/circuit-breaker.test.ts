@@ -1,10 +1,12 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CircuitBreaker, type CircuitBreakerEvents, CircuitState } from './circuit-breaker';
+import { CircuitBreaker } from './circuit-breaker';
+import type { CircuitBreakerEvents } from './circuit-breaker-options';
+import { CircuitState } from './circuit-state';
 import type { Clock } from './clock';
 import { ServiceErrorCode } from './error-code';
 import { isServiceError, ServiceError } from './service-error';
-import { fakeClock, rejection } from './test-helpers';
+import { globalTimersClock, rejection } from './test-helpers';
 
 const unavailable = () => new ServiceError(ServiceErrorCode.SERVICE_UNAVAILABLE, 'down');
 const fail = async (): Promise<never> => {
@@ -20,13 +22,13 @@ describe('CircuitBreaker', () => {
     vi.useRealTimers();
   });
 
-  it('runs the seed sample options and opens after failureThreshold consecutive failures', async () => {
+  it('runs the documented usage options (5 failures, 2 successes, 30 s timeout, 60 s reset) and opens after failureThreshold consecutive failures', async () => {
     const breaker = new CircuitBreaker({
       failureThreshold: 5,
       successThreshold: 2,
       timeout: 30000,
       resetTimeoutMs: 60000,
-      clock: fakeClock(),
+      clock: globalTimersClock(),
     });
     expect(await breaker.execute(ok)).toBe('ok');
     for (let i = 0; i < 4; i++) await expect(breaker.execute(fail)).rejects.toThrow('down');
@@ -36,7 +38,7 @@ describe('CircuitBreaker', () => {
     for (let i = 0; i < 5; i++) await expect(breaker.execute(fail)).rejects.toThrow('down');
     const stats = breaker.getStats();
     expect(stats.state).toBe(CircuitState.OPEN);
-    // The seed sample prints failureCount once the circuit is open: it says why.
+    // The documented usage prints failureCount once the circuit is open: it says why.
     expect(stats.failureCount).toBe(5);
     expect(stats.lastFailureTime).toBe(Date.now());
     expect(stats.nextAttemptTime).toBe(Date.now() + 60000);
@@ -179,7 +181,7 @@ describe('CircuitBreaker', () => {
   });
 
   it('times calls out through the signal and counts the timeout as a failure', async () => {
-    const breaker = new CircuitBreaker({ failureThreshold: 1, timeout: 100, clock: fakeClock() });
+    const breaker = new CircuitBreaker({ failureThreshold: 1, timeout: 100, clock: globalTimersClock() });
     const timeouts: number[] = [];
     breaker.on('timeout', (e) => timeouts.push(e.durationMs));
     let seen: AbortSignal | undefined;
@@ -203,7 +205,7 @@ describe('CircuitBreaker', () => {
   });
 
   it('rejects an aborted call without running it, and a running one at once; only a TIMEOUT reason counts', async () => {
-    const breaker = new CircuitBreaker({ failureThreshold: 2, clock: fakeClock() });
+    const breaker = new CircuitBreaker({ failureThreshold: 2, clock: globalTimersClock() });
     const fn = vi.fn(ok);
     const error = await rejection(breaker.execute(fn, AbortSignal.abort()));
     expect(error.code).toBe(ServiceErrorCode.CANCELLED);
@@ -261,7 +263,7 @@ describe('CircuitBreaker', () => {
       minimumCalls: 2,
       slowCallDurationMs: 50,
       slowCallRateThreshold: 1,
-      clock: fakeClock(),
+      clock: globalTimersClock(),
     });
     const slow = () => new Promise((r) => setTimeout(() => r('slow'), 60));
     const a = breaker.execute(slow);
@@ -299,7 +301,7 @@ describe('CircuitBreaker', () => {
   });
 
   it('reports durations to success and failure listeners', async () => {
-    const breaker = new CircuitBreaker({ clock: fakeClock() });
+    const breaker = new CircuitBreaker({ clock: globalTimersClock() });
     const durations: number[] = [];
     const off = breaker.on('success', (e) => durations.push(e.durationMs));
     const call = breaker.execute(() => new Promise((r) => setTimeout(r, 25)));

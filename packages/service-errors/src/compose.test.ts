@@ -1,13 +1,14 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Bulkhead } from './bulkhead';
-import { CircuitBreaker, CircuitState } from './circuit-breaker';
+import { CircuitBreaker } from './circuit-breaker';
+import { CircuitState } from './circuit-state';
 import { compose } from './compose';
 import { ServiceErrorCode } from './error-code';
 import { Fallback } from './fallback';
 import { RetryPolicy } from './retry-policy';
 import { isServiceError, ServiceError } from './service-error';
-import { fakeClock, rejection } from './test-helpers';
+import { globalTimersClock, rejection } from './test-helpers';
 import { Timeout } from './timeout';
 
 const unavailable = () => new ServiceError(ServiceErrorCode.SERVICE_UNAVAILABLE, 'down');
@@ -22,7 +23,7 @@ describe('compose', () => {
   });
 
   it('puts retry outside the breaker: retries stop at an open circuit', async () => {
-    const clock = fakeClock();
+    const clock = globalTimersClock();
     const breaker = new CircuitBreaker({ failureThreshold: 2, resetTimeoutMs: 10_000, clock });
     const policy = compose({
       retry: new RetryPolicy({ maxAttempts: 5, initialDelayMs: 0, clock }),
@@ -40,7 +41,7 @@ describe('compose', () => {
   });
 
   it('puts the breaker outside the timeout: each timed-out attempt counts', async () => {
-    const clock = fakeClock();
+    const clock = globalTimersClock();
     const breaker = new CircuitBreaker({ failureThreshold: 2, clock });
     const policy = compose(
       new RetryPolicy({ maxAttempts: 3, initialDelayMs: 0, clock }),
@@ -63,7 +64,7 @@ describe('compose', () => {
   });
 
   it('shares one deadline: the retry budget bounds every attempt and the delays', async () => {
-    const clock = fakeClock();
+    const clock = globalTimersClock();
     const policy = compose({
       retry: new RetryPolicy({
         maxAttempts: 10,
@@ -95,7 +96,7 @@ describe('compose', () => {
   });
 
   it("shares the caller's signal through every layer", async () => {
-    const clock = fakeClock();
+    const clock = globalTimersClock();
     const policy = compose({
       retry: new RetryPolicy({ maxAttempts: 3, initialDelayMs: 0, clock }),
       circuitBreaker: new CircuitBreaker({ clock }),
@@ -118,7 +119,7 @@ describe('compose', () => {
   });
 
   it('counts the wait for a bulkhead slot in the timeout', async () => {
-    const clock = fakeClock();
+    const clock = globalTimersClock();
     const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 1 });
     const policy = compose({ timeout: new Timeout({ timeoutMs: 100, clock }), bulkhead });
     const first = rejection(policy.execute(never));
@@ -159,7 +160,7 @@ describe('compose', () => {
     expect(order).toEqual(['a', 'b', 'c']);
   });
 
-  it('gives the same results on its fused fast path as layer by layer (fast-check)', async () => {
+  it('gives the same results without a signal (fast path) as with one (guarded path) (fast-check)', async () => {
     vi.useRealTimers();
     await fc.assert(
       fc.asyncProperty(
@@ -180,8 +181,8 @@ describe('compose', () => {
               : compose(retry, breaker);
             return { breaker, policy };
           };
-          const fused = build();
-          const layered = build();
+          const unsignalled = build();
+          const signalled = build();
           const run = async (p: ReturnType<typeof build>, signal: AbortSignal | undefined) => {
             const results: string[] = [];
             let i = 0;
@@ -215,11 +216,45 @@ describe('compose', () => {
               totalRejections,
             };
           };
-          // A signal that never aborts still takes the layered path.
-          expect(await run(fused, undefined)).toEqual(await run(layered, new AbortController().signal));
+          // A signal that never aborts still takes the guarded path.
+          expect(await run(unsignalled, undefined)).toEqual(
+            await run(signalled, new AbortController().signal),
+          );
         },
       ),
       { numRuns: 150 },
+    );
+  });
+
+  it('links policies from elsewhere and nested compositions into the one chain', async () => {
+    const order: string[] = [];
+    const foreign = {
+      execute: <T>(fn: () => PromiseLike<T> | T) => Promise.resolve(fn()),
+      run: async <T>(fn: (c: never) => PromiseLike<T> | T, ctx: never) => {
+        order.push('foreign');
+        return fn(ctx);
+      },
+    };
+    const breaker = new CircuitBreaker({ failureThreshold: 2 });
+    const inner = compose(new RetryPolicy({ maxAttempts: 2, initialDelayMs: 0 }), breaker);
+    const policy = compose(foreign as never, inner, new Timeout({ timeoutMs: 1_000 }));
+    let calls = 0;
+    const value = await policy.execute((ctx) => {
+      order.push(`attempt ${ctx.attempt}`);
+      return ++calls === 1 ? Promise.reject(unavailable()) : 'ok';
+    });
+    expect(value).toBe('ok');
+    // The foreign layer ran once, outside; the retry inside it ran both attempts through the breaker.
+    expect(order).toEqual(['foreign', 'attempt 1', 'attempt 2']);
+    expect(breaker.getStats()).toMatchObject({
+      state: CircuitState.CLOSED,
+      totalFailures: 1,
+      totalSuccesses: 1,
+    });
+    const again = compose(foreign as never, compose(new RetryPolicy({ maxAttempts: 2, initialDelayMs: 0 })));
+    calls = 0;
+    expect(await again.execute(() => (++calls === 1 ? Promise.reject(unavailable()) : 'second'))).toBe(
+      'second',
     );
   });
 

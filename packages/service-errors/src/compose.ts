@@ -1,13 +1,22 @@
 import { formatValue } from '@clone/internal';
 import type { Bulkhead } from './bulkhead';
-import { CircuitBreaker } from './circuit-breaker';
+import type { CircuitBreaker } from './circuit-breaker';
 import { ServiceErrorCode } from './error-code';
 import type { Fallback } from './fallback';
-import type { ExecuteContext, Operation, Policy } from './policy';
-import { ROOT_CONTEXT, rootContext } from './policy';
-import { RetryPolicy } from './retry-policy';
+import {
+  callOperation,
+  EXECUTE,
+  type ExecuteContext,
+  isLayer,
+  type Layer,
+  type Next,
+  type Operation,
+  type Policy,
+  rootContext,
+} from './policy';
+import type { RetryPolicy } from './retry-policy';
 import { ServiceError } from './service-error';
-import { Timeout } from './timeout';
+import type { Timeout } from './timeout';
 
 /** The value type a list of policies may substitute (a Fallback's), `never` if none. */
 export type SubstituteOf<P extends readonly Policy<any>[]> = P[number] extends Policy<infer R> ? R : never;
@@ -24,83 +33,58 @@ export interface PolicySet<R = never> {
 /**
  * Policies applied one inside the other, outermost first. Every layer sees the same signal (the
  * caller's) and the same deadline (the earliest any layer set), through the context handed down.
+ *
+ * The chain is linked once, here: each layer is handed the next one, and a call goes down it
+ * through the same execution path a single policy takes, with no closure per layer and no
+ * special case for any combination. A policy from elsewhere (anything with `run`) is linked
+ * through its `run`.
  */
 export class ComposedPolicy<R = never> implements Policy<R> {
   /** The layers, outermost first. */
   readonly policies: readonly Policy<any>[];
-
-  readonly #retry: RetryPolicy | undefined;
-  readonly #breaker: CircuitBreaker | undefined;
-  readonly #timeout: Timeout | undefined;
+  readonly #first: Layer<R>;
+  /** What the outermost layer runs: the rest of the chain. */
+  readonly #rest: Next;
 
   constructor(policies: readonly Policy<any>[]) {
     this.policies = policies;
-    // The fused path applies to exactly [RetryPolicy?, CircuitBreaker, Timeout?].
-    let i = 0;
-    const retry = policies[i] instanceof RetryPolicy ? (policies[i++] as RetryPolicy) : undefined;
-    const breaker = policies[i] instanceof CircuitBreaker ? (policies[i++] as CircuitBreaker) : undefined;
-    const timeout = policies[i] instanceof Timeout ? (policies[i++] as Timeout) : undefined;
-    const fusable = breaker !== undefined && i === policies.length;
-    this.#retry = fusable ? retry : undefined;
-    this.#breaker = fusable ? breaker : undefined;
-    this.#timeout = fusable ? timeout : undefined;
+    let next: Next = callOperation;
+    for (let i = policies.length - 1; i >= 1; i--) next = link(policies[i]!, next);
+    this.#rest = next;
+    this.#first = asLayer(policies[0]!);
   }
 
   /** Runs `fn` through every layer; `signal` cancels it wherever it is. */
   execute<T>(fn: Operation<T>, signal?: AbortSignal): Promise<T | R> {
-    return this.run(fn, rootContext(signal));
+    return this.#first[EXECUTE](fn, rootContext(signal), this.#rest);
   }
 
   /** Runs `fn` through every layer inside an outer context. */
   run<T>(fn: Operation<T>, context: ExecuteContext): Promise<T | R> {
-    if (context === ROOT_CONTEXT && this.#breaker !== undefined) {
-      const fast = this.#fused(fn, this.#breaker);
-      if (fast !== undefined) return fast;
-    }
-    return this.#layer(0, fn, context);
+    return this.#first[EXECUTE](fn, context, this.#rest);
   }
 
-  /**
-   * The documented stack (retry? → breaker → timeout?) on its common path, as one promise
-   * chain: attempt 1 runs straight through the timeout, one reaction does the breaker's
-   * bookkeeping, and only a failure enters the retry loop (which then goes layer by layer).
-   * Same semantics as the layered path, a third of the allocations.
-   */
-  #fused<T>(fn: Operation<T>, breaker: CircuitBreaker): Promise<T> | undefined {
-    const retry = this.#retry;
-    if (retry !== undefined && !retry.fastEligible()) return undefined;
-    const handlers = breaker.fastHandlers();
-    if (handlers === undefined) return undefined;
-    // The breaker's own timeout sits outside a composed one; with both, take the layered path.
-    const own = breaker.ownTimeout();
-    if (own !== undefined && this.#timeout !== undefined) return undefined;
-    const timeout = own ?? this.#timeout;
-    let attempt: Promise<T>;
-    if (timeout !== undefined) {
-      attempt = timeout.run(fn, ROOT_CONTEXT);
-    } else {
-      try {
-        attempt = Promise.resolve(fn(ROOT_CONTEXT));
-      } catch (error) {
-        attempt = Promise.reject(error);
-      }
-    }
-    if (retry === undefined) return attempt.then(handlers.onFulfilled as (v: T) => T, handlers.onRejected);
-    return attempt.then(handlers.onFulfilled as (v: T) => T, (error: unknown) => {
-      try {
-        handlers.onRejected(error);
-      } catch {
-        // onRejected rethrows what it counted; the retry loop decides what happens next.
-      }
-      return retry.resumeAfter(error, (ctx) => this.#layer(1, fn, ctx) as Promise<T>, ROOT_CONTEXT);
-    });
+  /** @internal The one execution path (see `EXECUTE` in policy.ts): this chain, then `next`. */
+  [EXECUTE]<T>(op: Operation<T>, context: ExecuteContext, next: Next): Promise<T | R> {
+    if (next === callOperation) return this.run(op, context);
+    // Nested in another chain: the end of this one continues into the outer one's rest.
+    return this.run((inner) => next(op, inner), context);
   }
+}
 
-  #layer<T>(i: number, fn: Operation<T>, context: ExecuteContext): Promise<T | R> {
-    const policy = this.policies[i]!;
-    if (i === this.policies.length - 1) return policy.run(fn, context);
-    return policy.run((inner) => this.#layer(i + 1, fn, inner), context);
-  }
+/** The step that runs `policy` with `next` inside it, made once per composition. */
+function link(policy: Policy<any>, next: Next): Next {
+  const layer = asLayer(policy);
+  return (op, context) => layer[EXECUTE](op, context, next);
+}
+
+/** One of our policies as it is; any other through its `run` (a closure per call, theirs). */
+function asLayer<R>(policy: Policy<R>): Layer<R> {
+  if (isLayer(policy)) return policy;
+  return {
+    [EXECUTE]: (op, context, next) =>
+      next === callOperation ? policy.run(op, context) : policy.run((inner) => next(op, inner), context),
+  };
 }
 
 const ORDER = ['fallback', 'retry', 'circuitBreaker', 'timeout', 'bulkhead'] as const;

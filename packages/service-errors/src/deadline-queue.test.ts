@@ -2,37 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Clock } from './clock';
 import { type DeadlineEntry, DeadlineQueue } from './deadline-queue';
-
-/** A manual clock whose timers run when `advance` passes them. */
-function manualClock() {
-  let now = 0;
-  let timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  let nextId = 0;
-  const clock: Clock = {
-    now: () => now,
-    setTimeout: (fn, ms) => {
-      const id = nextId++;
-      timers.push({ at: now + ms, fn, id });
-      return id;
-    },
-    clearTimeout: (id) => {
-      timers = timers.filter((t) => t.id !== id);
-    },
-  };
-  const advance = (ms: number) => {
-    const end = now + ms;
-    for (;;) {
-      timers.sort((a, b) => a.at - b.at || a.id - b.id);
-      const next = timers[0];
-      if (next === undefined || next.at > end) break;
-      timers.shift();
-      now = next.at;
-      next.fn();
-    }
-    now = end;
-  };
-  return { clock, advance, pending: () => timers.length };
-}
+import { manualClock } from './test-helpers';
 
 describe('DeadlineQueue', () => {
   it('expires every entry at or after its deadline, never before, in deadline order', () => {

@@ -1,3 +1,5 @@
+import { formatValue } from '@clone/internal';
+
 /** A listener for one event type. */
 export type Listener<T> = (event: T) => void;
 
@@ -52,10 +54,7 @@ export class Emitter<Events extends { [K in keyof Events]: unknown }> {
       try {
         listener(payload);
       } catch (error) {
-        process.emitWarning(
-          `A listener for '${String(event)}' threw: ${error instanceof Error ? error.message : String(error)}`,
-          { code: 'CLONE_LISTENER_ERROR', detail: error instanceof Error ? error.stack : undefined },
-        );
+        reportListenerError(String(event), error);
       }
     }
   }
@@ -64,4 +63,20 @@ export class Emitter<Events extends { [K in keyof Events]: unknown }> {
   removeAllListeners(): void {
     this.#listeners = undefined;
   }
+}
+
+/** A listener threw: a process warning, built so that no thrown value can make it throw too. */
+function reportListenerError(event: string, error: unknown): void {
+  let message: string;
+  let detail: string | undefined;
+  try {
+    message = error instanceof Error ? String(error.message) : String(error);
+    detail = error instanceof Error ? error.stack : undefined;
+  } catch {
+    message = formatValue(error);
+  }
+  process.emitWarning(`A listener for '${event}' threw: ${message}`, {
+    code: 'CLONE_LISTENER_ERROR',
+    detail,
+  });
 }

@@ -43,7 +43,7 @@ describe('options from the environment', () => {
       'CIRCUIT_BREAKER_FAILURE_THRESHOLD must be a positive integer, got "-1"',
     );
     expect(() => retryOptionsFromEnv({ RETRY_INITIAL_DELAY: '10ms' })).toThrow(
-      'RETRY_INITIAL_DELAY must be a non-negative integer, got "10ms"',
+      'RETRY_INITIAL_DELAY must be an integer number of milliseconds between 0 and 2147483647 (about 24.8 days), got "10ms"',
     );
     expect(() => retryOptionsFromEnv({ RETRY_MAX_ATTEMPTS: '0x10' })).toThrow('RETRY_MAX_ATTEMPTS');
     expect(() => retryOptionsFromEnv({ RETRY_MAX_DELAY: '1e3' })).toThrow('RETRY_MAX_DELAY');
@@ -57,6 +57,20 @@ describe('options from the environment', () => {
         variable: 'RETRY_BACKOFF_MULTIPLIER',
         field: 'backoffMultiplier',
       });
+    }
+  });
+
+  it('bounds durations as the options do: nothing a timer cannot hold', () => {
+    for (const [variable, read] of [
+      ['CIRCUIT_BREAKER_TIMEOUT', circuitBreakerOptionsFromEnv],
+      ['CIRCUIT_BREAKER_RESET_TIMEOUT', circuitBreakerOptionsFromEnv],
+      ['RETRY_INITIAL_DELAY', retryOptionsFromEnv],
+      ['RETRY_MAX_DELAY', retryOptionsFromEnv],
+    ] as const) {
+      expect(() => read({ [variable]: '2147483648' })).toThrow(
+        `${variable} must be an integer number of milliseconds between`,
+      );
+      expect(() => read({ [variable]: '2147483647' })).not.toThrow();
     }
   });
 });

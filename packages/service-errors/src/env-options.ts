@@ -1,32 +1,38 @@
-import { formatValue, intAtLeast, numberAtLeast } from '@clone/internal';
+import { formatValue } from '@clone/internal';
 import type { z } from 'zod';
-import type { CircuitBreakerOptions } from './circuit-breaker';
+import { type CircuitBreakerOptions, circuitBreakerOptionsSchema } from './circuit-breaker-options';
 import { ServiceErrorCode } from './error-code';
-import type { RetryOptions } from './retry-policy';
+import { type RetryOptions, retryOptionsSchema } from './retry-policy';
 import { ServiceError } from './service-error';
 
 /** Environment variables, as `process.env` holds them. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
-type Spec<O> = readonly [variable: string, field: keyof O, schema: z.ZodNumber];
+/** A variable and the option it sets: checked by that option's own schema, so the bounds are the same. */
+type Spec<O> = readonly [variable: string, field: keyof O & string];
 
 const BREAKER_VARS: readonly Spec<CircuitBreakerOptions>[] = [
-  ['CIRCUIT_BREAKER_FAILURE_THRESHOLD', 'failureThreshold', intAtLeast(1)],
-  ['CIRCUIT_BREAKER_SUCCESS_THRESHOLD', 'successThreshold', intAtLeast(1)],
-  ['CIRCUIT_BREAKER_TIMEOUT', 'timeout', intAtLeast(1)],
-  ['CIRCUIT_BREAKER_RESET_TIMEOUT', 'resetTimeoutMs', intAtLeast(1)],
+  ['CIRCUIT_BREAKER_FAILURE_THRESHOLD', 'failureThreshold'],
+  ['CIRCUIT_BREAKER_SUCCESS_THRESHOLD', 'successThreshold'],
+  ['CIRCUIT_BREAKER_TIMEOUT', 'timeout'],
+  ['CIRCUIT_BREAKER_RESET_TIMEOUT', 'resetTimeoutMs'],
 ];
 
 const RETRY_VARS: readonly Spec<RetryOptions>[] = [
-  ['RETRY_MAX_ATTEMPTS', 'maxAttempts', intAtLeast(1)],
-  ['RETRY_INITIAL_DELAY', 'initialDelayMs', intAtLeast(0)],
-  ['RETRY_MAX_DELAY', 'maxDelayMs', intAtLeast(0)],
-  ['RETRY_BACKOFF_MULTIPLIER', 'backoffMultiplier', numberAtLeast(1)],
+  ['RETRY_MAX_ATTEMPTS', 'maxAttempts'],
+  ['RETRY_INITIAL_DELAY', 'initialDelayMs'],
+  ['RETRY_MAX_DELAY', 'maxDelayMs'],
+  ['RETRY_BACKOFF_MULTIPLIER', 'backoffMultiplier'],
 ];
 
-function fromEnv<O>(env: Env, specs: readonly Spec<O>[]): Partial<O> {
+function fromEnv<O>(
+  env: Env,
+  specs: readonly Spec<O>[],
+  shape: Readonly<Record<string, z.ZodType>>,
+): Partial<O> {
   const options: Record<string, number> = {};
-  for (const [variable, field, schema] of specs) {
+  for (const [variable, field] of specs) {
+    const schema = shape[field]!;
     const raw = env[variable];
     if (raw === undefined || raw.trim() === '') continue;
     const text = raw.trim();
@@ -44,7 +50,7 @@ function fromEnv<O>(env: Env, specs: readonly Spec<O>[]): Partial<O> {
         },
       );
     }
-    options[field as string] = result.data;
+    options[field] = result.data as number;
   }
   return options as Partial<O>;
 }
@@ -56,7 +62,7 @@ function fromEnv<O>(env: Env, specs: readonly Spec<O>[]): Partial<O> {
  * value throws ServiceError BAD_REQUEST naming the variable and the value.
  */
 export function circuitBreakerOptionsFromEnv(env: Env = process.env): CircuitBreakerOptions {
-  return fromEnv(env, BREAKER_VARS);
+  return fromEnv(env, BREAKER_VARS, circuitBreakerOptionsSchema.shape);
 }
 
 /**
@@ -64,5 +70,5 @@ export function circuitBreakerOptionsFromEnv(env: Env = process.env): CircuitBre
  * and `RETRY_BACKOFF_MULTIPLIER`; same rules as {@link circuitBreakerOptionsFromEnv}.
  */
 export function retryOptionsFromEnv(env: Env = process.env): RetryOptions {
-  return fromEnv(env, RETRY_VARS);
+  return fromEnv(env, RETRY_VARS, retryOptionsSchema.shape);
 }

@@ -1,16 +1,27 @@
 import { functionOption } from '@clone/internal';
 import { z } from 'zod';
 import { Emitter, type Listener, type Unsubscribe } from './emitter';
-
-import { type ExecuteContext, type Operation, type Policy, rootContext } from './policy';
+import {
+  callOperation,
+  EXECUTE,
+  type ExecuteContext,
+  type Next,
+  type Operation,
+  type Policy,
+  rootContext,
+} from './policy';
 import { ServiceError } from './service-error';
+import { hookFailed } from './user-hook';
 import { parseOptions } from './validation';
 
 /** Options of a {@link Fallback} returning `R`. */
 export interface FallbackOptions<R> {
   /** Produces the value returned instead of failing; may itself throw. */
   fallback: (error: ServiceError, context: ExecuteContext) => R | PromiseLike<R>;
-  /** Which failures fall back (default: every failure except the caller's own cancellation). */
+  /**
+   * Which failures fall back (default: every failure except the caller's own cancellation). If
+   * it throws, the call fails with INTERNAL_ERROR (the thrown value as `cause`).
+   */
   shouldFallback?: ((error: ServiceError) => boolean) | undefined;
 }
 
@@ -49,16 +60,27 @@ export class Fallback<R> implements Policy<R> {
 
   /** Runs `fn`; on a failure that qualifies, returns the fallback's value instead. */
   execute<T>(fn: Operation<T>, signal?: AbortSignal): Promise<T | R> {
-    return this.run(fn, rootContext(signal));
+    return this[EXECUTE](fn, rootContext(signal), callOperation);
   }
 
   /** Runs `fn` inside an outer policy's context (see `compose`). */
-  async run<T>(fn: Operation<T>, context: ExecuteContext): Promise<T | R> {
+  run<T>(fn: Operation<T>, context: ExecuteContext): Promise<T | R> {
+    return this[EXECUTE](fn, context, callOperation);
+  }
+
+  /** @internal The one execution path (see `EXECUTE` in policy.ts). */
+  async [EXECUTE]<T>(op: Operation<T>, context: ExecuteContext, next: Next): Promise<T | R> {
     try {
-      return await fn(context);
+      return await next(op, context);
     } catch (raw) {
       const error = ServiceError.from(raw);
-      if (!this.#shouldFallback(error)) throw raw;
+      let substitute: boolean;
+      try {
+        substitute = Boolean(this.#shouldFallback(error));
+      } catch (hookError) {
+        throw hookFailed('Fallback', 'shouldFallback', hookError, error, error.service);
+      }
+      if (!substitute) throw raw;
       this.#events?.emit('fallback', { error });
       return await this.#fallback(error, context);
     }

@@ -4,7 +4,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CircuitBreaker, CircuitState } from './circuit-breaker';
+import { CircuitBreaker } from './circuit-breaker';
+import { CircuitState } from './circuit-state';
 import { compose } from './compose';
 import { ServiceErrorCode } from './error-code';
 import type { ExecuteContext } from './policy';

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '@clone/internal';
 import { ServiceErrorCode } from './error-code';
 
 /** How an HTTP status becomes a ServiceError: the code and whether a retry may help. */
@@ -67,17 +68,25 @@ export const ERROR_TO_HTTP_STATUS: Readonly<Record<ServiceErrorCode, number>> = 
 };
 
 /**
- * Parses an HTTP `Retry-After` value (delta-seconds or an HTTP date) into milliseconds from
- * `now`. Returns undefined for anything unparseable, so a bad header never blocks a retry.
+ * Parses an HTTP `Retry-After` value (delta-seconds or an HTTP date) into whole milliseconds
+ * from `now`, rounded up and capped at 2^31−1 (the longest a timer holds: a far date or a huge
+ * number reads as that, never as an overflow). Returns undefined for anything unparseable, so a
+ * bad header never blocks a retry.
  */
 export function parseRetryAfter(
   value: string | number | undefined | null,
   now = Date.now(),
 ): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
+  if (typeof value === 'number')
+    return Number.isFinite(value) && value >= 0 ? toTimerMs(value * 1000) : undefined;
+  if (typeof value !== 'string') return undefined;
   const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return toTimerMs(Number(trimmed) * 1000);
   const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  return Number.isNaN(date) ? undefined : toTimerMs(Math.max(0, date - now));
+}
+
+function toTimerMs(ms: number): number {
+  return Math.min(Math.ceil(ms), MAX_TIMER_MS);
 }

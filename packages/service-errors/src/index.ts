@@ -6,16 +6,15 @@ export {
   type BulkheadStats,
   bulkheadOptionsSchema,
 } from './bulkhead';
+export { CircuitBreaker } from './circuit-breaker';
 export {
-  CircuitBreaker,
   type CircuitBreakerEvents,
   type CircuitBreakerOptions,
-  type CircuitBreakerSnapshot,
   type CircuitBreakerStats,
-  CircuitState,
   circuitBreakerOptionsSchema,
   isCircuitFailure,
-} from './circuit-breaker';
+} from './circuit-breaker-options';
+export { type CircuitBreakerSnapshot, CircuitState } from './circuit-state';
 export { type Clock, systemClock, type TimerHandle } from './clock';
 export { ComposedPolicy, compose, type PolicySet, type SubstituteOf } from './compose';
 export { Emitter, type Listener, type Unsubscribe } from './emitter';
@@ -39,12 +38,10 @@ export {
 export { type Logger, noopLogger } from './logger';
 export {
   abortError,
-  ChildContext,
   type ExecuteContext,
-  NEVER_ABORTED,
+  isThenable,
   type Operation,
   type Policy,
-  ROOT_CONTEXT,
   rootContext,
 } from './policy';
 export {

@@ -83,11 +83,43 @@ export function abortError(signal: AbortSignal): ServiceError {
   });
 }
 
-/** Whether `value` is a promise or another thenable. */
+/**
+ * Whether `value` is a promise or another thenable: the one check every @clone package uses
+ * to tell an operation's synchronous result from an asynchronous one.
+ */
 export function isThenable<T>(value: PromiseLike<T> | T): value is PromiseLike<T> {
   return (
     value !== null &&
     (typeof value === 'object' || typeof value === 'function') &&
     typeof (value as { then?: unknown }).then === 'function'
   );
+}
+
+/**
+ * The rest of a chain, as a policy sees it: runs `op` in `context` through the layers inside
+ * (or calls `op` itself at the end). It may return a plain value or throw synchronously, as
+ * an operation may.
+ */
+export type Next = <T>(op: Operation<T>, context: ExecuteContext) => PromiseLike<T> | T;
+
+/** The end of every chain: the operation itself. */
+export const callOperation: Next = (op, context) => op(context);
+
+/**
+ * The key of the one execution method every policy of this package has: `[EXECUTE](op,
+ * context, next)` runs `next(op, context)` under the policy. `execute` and `run` call it with
+ * {@link callOperation}; `compose` chains policies by handing each the next one, so a composed
+ * call takes the same path as a single policy, with no closure per layer and no special case.
+ * Not exported from the package: it is how our policies meet, not an API.
+ */
+export const EXECUTE: unique symbol = Symbol('@clone/service-errors.execute');
+
+/** A policy of this package: see {@link EXECUTE}. */
+export interface Layer<R = never> {
+  [EXECUTE]<T>(op: Operation<T>, context: ExecuteContext, next: Next): Promise<T | R>;
+}
+
+/** Whether `policy` is one of this package's policies (else compose goes through its `run`). */
+export function isLayer<R>(policy: Policy<R>): policy is Policy<R> & Layer<R> {
+  return typeof (policy as Partial<Layer<R>>)[EXECUTE] === 'function';
 }

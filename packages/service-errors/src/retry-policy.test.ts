@@ -4,7 +4,7 @@ import { backoffCeiling, backoffDelay } from './backoff';
 import { ServiceErrorCode } from './error-code';
 import { type GiveUpReason, RetryPolicy } from './retry-policy';
 import { ServiceError } from './service-error';
-import { fakeClock, rejection } from './test-helpers';
+import { globalTimersClock, rejection } from './test-helpers';
 
 /** A grpc-js status error, as a client callback receives it. */
 function grpcError(code: number, details: string, pushbackMs?: string): Error {
@@ -35,14 +35,14 @@ describe('RetryPolicy', () => {
     vi.useRealTimers();
   });
 
-  it('retries the seed sample errors: gRPC UNAVAILABLE by status name, TIMEOUT by code name', async () => {
+  it('retries the documented retryable errors: gRPC UNAVAILABLE by status name, TIMEOUT by code name', async () => {
     const policy = new RetryPolicy({
       maxAttempts: 3,
       initialDelayMs: 100,
       maxDelayMs: 5000,
       backoffMultiplier: 2,
       retryableErrors: ['UNAVAILABLE', 'TIMEOUT'],
-      clock: fakeClock(),
+      clock: globalTimersClock(),
     });
     let n = 0;
     const fn = vi.fn(async () => {
@@ -133,7 +133,7 @@ describe('RetryPolicy', () => {
       backoffMultiplier: 3,
       maxDelayMs: 500,
       jitter: 'none',
-      clock: fakeClock(),
+      clock: globalTimersClock(),
     });
     const starts: number[] = [];
     const t0 = Date.now();
@@ -193,7 +193,7 @@ describe('RetryPolicy', () => {
             initialDelayMs: 100,
             maxDelayMs: 1000,
             random: () => rs[i++]!,
-            clock: fakeClock(),
+            clock: globalTimersClock(),
           });
           const starts: number[] = [];
           const t0 = Date.now();
@@ -216,7 +216,12 @@ describe('RetryPolicy', () => {
   });
 
   it('waits for server pushback instead of the backoff', async () => {
-    const policy = new RetryPolicy({ maxAttempts: 2, initialDelayMs: 1, jitter: 'none', clock: fakeClock() });
+    const policy = new RetryPolicy({
+      maxAttempts: 2,
+      initialDelayMs: 1,
+      jitter: 'none',
+      clock: globalTimersClock(),
+    });
     const fn = flaky(1, () => grpcError(14, 'busy', '750'));
     const p = policy.execute(fn);
     await vi.advanceTimersByTimeAsync(749);
@@ -235,7 +240,7 @@ describe('RetryPolicy', () => {
       backoffMultiplier: 1,
       deadlineMs: 1000,
       minAttemptMs: 100,
-      clock: fakeClock(),
+      clock: globalTimersClock(),
     });
     const starts: number[] = [];
     const t0 = Date.now();
@@ -264,7 +269,7 @@ describe('RetryPolicy', () => {
       maxAttempts: 5,
       initialDelayMs: 0,
       deadlineMs: 300,
-      clock: fakeClock(),
+      clock: globalTimersClock(),
     });
     const signals: AbortSignal[] = [];
     const p = rejection(
@@ -286,7 +291,7 @@ describe('RetryPolicy', () => {
       maxAttempts: 5,
       initialDelayMs: 10_000,
       jitter: 'none',
-      clock: fakeClock(),
+      clock: globalTimersClock(),
     });
     const controller = new AbortController();
     const fn = flaky(5, () => grpcError(14, 'x'));

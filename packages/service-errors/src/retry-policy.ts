@@ -1,4 +1,11 @@
-import { functionOption, intAtLeast, numberAtLeast } from '@clone/internal';
+import {
+  durationMs,
+  formatValue,
+  functionOption,
+  intAtLeast,
+  MAX_TIMER_MS,
+  numberAtLeast,
+} from '@clone/internal';
 import { z } from 'zod';
 import { backoffDelay, type Jitter } from './backoff';
 import { type Clock, systemClock } from './clock';
@@ -11,16 +18,20 @@ import { clockOption, loggerOption } from './option-schemas';
 import {
   abortError,
   ChildContext,
+  callOperation,
+  EXECUTE,
   type ExecuteContext,
   isThenable,
   NEVER_ABORTED,
+  type Next,
   type Operation,
   type Policy,
   ROOT_CONTEXT,
   rootContext,
 } from './policy';
 import { ServiceError } from './service-error';
-import { runWithDeadline } from './timeout';
+import { runWithDeadline, TIMED_OUT } from './timeout';
+import { hookFailed } from './user-hook';
 import { parseOptions } from './validation';
 
 /** An entry of `retryableErrors`: a ServiceErrorCode name, a gRPC status name or number. */
@@ -36,8 +47,11 @@ export interface RetryDecision {
   raw: unknown;
 }
 
-/** Why a RetryPolicy stopped retrying. */
-export type GiveUpReason = 'not-retryable' | 'attempts-exhausted' | 'deadline' | 'aborted';
+/**
+ * Why a RetryPolicy stopped retrying. `pushback`: the server asked for a wait longer than
+ * `maxPushbackMs` (or than any timer holds).
+ */
+export type GiveUpReason = 'not-retryable' | 'attempts-exhausted' | 'deadline' | 'aborted' | 'pushback';
 
 const isRetryableEntry = (v: unknown): v is RetryableError =>
   (typeof v === 'string' && (isServiceErrorCode(v) || Object.hasOwn(GrpcStatus, v))) ||
@@ -48,9 +62,15 @@ export const retryOptionsSchema = z.strictObject({
   /** Attempts in all, the first included (default 3). */
   maxAttempts: intAtLeast(1).default(3),
   /** Ceiling of the first delay, in ms (default 100). 0 retries at once, without a timer. */
-  initialDelayMs: intAtLeast(0).default(100),
-  /** Upper bound of any backoff delay, in ms (default 5 000). Server pushback is not capped. */
-  maxDelayMs: intAtLeast(0).default(5_000),
+  initialDelayMs: durationMs(0).default(100),
+  /** Upper bound of any backoff delay, in ms (default 5 000). Server pushback has its own cap. */
+  maxDelayMs: durationMs(0).default(5_000),
+  /**
+   * The longest server pushback (`retryAfterMs`) the policy waits for, in ms (default 60 000):
+   * a server asking for a longer wait ends the retries with its error (reason `pushback`), as
+   * does one whose wait would pass the deadline.
+   */
+  maxPushbackMs: durationMs(0).default(60_000),
   /** Growth of the ceiling per attempt (default 2). */
   backoffMultiplier: numberAtLeast(1).default(2),
   /** How delays are spread below the ceiling (default `full`); see {@link Jitter}. */
@@ -69,16 +89,19 @@ export const retryOptionsSchema = z.strictObject({
     )
     .readonly()
     .optional(),
-  /** Final say on each failed attempt, e.g. `(e, d) => d.retryable && isIdempotent`. */
+  /**
+   * Final say on each failed attempt, e.g. `(e, d) => d.retryable && isIdempotent`. If it
+   * throws, the call ends with INTERNAL_ERROR (the thrown value as `cause`).
+   */
   shouldRetry: functionOption<(error: ServiceError, decision: RetryDecision) => boolean>().optional(),
   /**
    * Budget for all attempts and delays, in ms from the start: a running attempt is aborted
    * with TIMEOUT at the deadline, and no delay or attempt is started that would pass it.
    */
-  deadlineMs: intAtLeast(1).optional(),
+  deadlineMs: durationMs().optional(),
   /** Time an attempt needs at least: no attempt starts with less left before the deadline (default 0). */
-  minAttemptMs: intAtLeast(0).default(0),
-  /** Source of randomness for jitter, in [0, 1) (default Math.random). */
+  minAttemptMs: durationMs(0).default(0),
+  /** Source of randomness for jitter, in [0, 1] (default Math.random); anything else fails the call. */
   random: functionOption<() => number>().optional(),
   /** Service name put on the final error when the error has none. */
   service: z.string().optional(),
@@ -111,7 +134,8 @@ const NONE = -1;
 /**
  * Runs an operation again when it fails with a retryable error, with exponential backoff and
  * jitter. Server pushback (`grpc-retry-pushback-ms`, HTTP `Retry-After`, read by
- * `ServiceError.from` into `retryAfterMs`) replaces the computed delay. A zero delay retries
+ * `ServiceError.from` into `retryAfterMs`) replaces the computed delay, up to `maxPushbackMs`
+ * and the deadline; a longer one ends the retries with the server's error. A zero delay retries
  * in the same tick, never through a timer. A caller abort stops at once, during an attempt or
  * a delay. The final error is a ServiceError with the last error's code, `attempts` and the
  * last thrown value as `cause`.
@@ -129,6 +153,7 @@ export class RetryPolicy implements Policy {
   readonly #shouldRetry: ((error: ServiceError, decision: RetryDecision) => boolean) | undefined;
   readonly #deadlineMs: number;
   readonly #minAttemptMs: number;
+  readonly #maxPushbackMs: number;
   readonly #random: () => number;
   readonly #service: string | undefined;
   readonly #clock: Clock;
@@ -172,7 +197,8 @@ export class RetryPolicy implements Policy {
     this.#shouldRetry = o.shouldRetry;
     this.#deadlineMs = o.deadlineMs ?? NONE;
     this.#minAttemptMs = o.minAttemptMs;
-    this.#random = o.random ?? Math.random;
+    this.#maxPushbackMs = o.maxPushbackMs;
+    this.#random = o.random === undefined ? Math.random : checkedRandom(o.random);
     this.#service = o.service;
     this.#clock = o.clock ?? systemClock;
     this.#logger = o.logger ?? noopLogger;
@@ -186,39 +212,37 @@ export class RetryPolicy implements Policy {
 
   /** Runs `fn`, retrying as configured; `signal` cancels the call and any pending delay. */
   execute<T>(fn: Operation<T>, signal?: AbortSignal): Promise<T> {
-    return this.run(fn, rootContext(signal));
+    return this[EXECUTE](fn, rootContext(signal), callOperation);
   }
 
   /** Runs `fn` inside an outer policy's context; the earlier of both deadlines applies. */
   run<T>(fn: Operation<T>, context: ExecuteContext): Promise<T> {
+    return this[EXECUTE](fn, context, callOperation);
+  }
+
+  /** @internal The one execution path (see `EXECUTE` in policy.ts). */
+  [EXECUTE]<T>(op: Operation<T>, context: ExecuteContext, next: Next): Promise<T> {
     if (context !== ROOT_CONTEXT || this.#deadlineMs !== NONE || this.#events?.hasListeners('success')) {
-      return this.#loop(fn, context, false, undefined);
+      return this.#loop(op, next, context, false, undefined);
     }
-    // The common case, first attempt, no deadline, no signal: the operation's own promise with
+    // The common case, first attempt, no deadline, no signal: the attempt's own promise with
     // a rejection handler, and the loop only once it failed.
     let result: PromiseLike<T> | T;
     try {
-      result = fn(context);
+      result = next(op, context);
     } catch (error) {
-      return this.#loop(fn, context, true, error);
+      return this.#loop(op, next, context, true, error);
     }
     if (!isThenable(result)) return Promise.resolve(result);
-    return Promise.resolve(result).then(undefined, (error: unknown) => this.#loop(fn, context, true, error));
-  }
-
-  /** @internal For `compose`: whether attempt 1 may run without the loop (no deadline, no success listener). */
-  fastEligible(): boolean {
-    return this.#deadlineMs === NONE && this.#events?.hasListeners('success') !== true;
-  }
-
-  /** @internal For `compose`: continues after attempt 1 (run outside the loop) threw `error`. */
-  resumeAfter<T>(error: unknown, fn: Operation<T>, context: ExecuteContext): Promise<T> {
-    return this.#loop(fn, context, true, error);
+    return Promise.resolve(result).then(undefined, (error: unknown) =>
+      this.#loop(op, next, context, true, error),
+    );
   }
 
   /** The retry loop; with `failed`, attempt 1 already ran and threw `firstError`. */
   async #loop<T>(
-    fn: Operation<T>,
+    op: Operation<T>,
+    next: Next,
     context: ExecuteContext,
     failed: boolean,
     firstError: unknown,
@@ -248,8 +272,8 @@ export class RetryPolicy implements Policy {
         try {
           const value =
             queue === undefined
-              ? await fn(ctx)
-              : await runWithDeadline(fn, ctx, deadline, queue.now(), queue, this.#deadlineMs, this);
+              ? await next(op, ctx)
+              : await runWithDeadline(op, next, ctx, deadline, queue.now(), queue, this.#deadlineMs, this);
           this.#events?.emit('success', { attempts: attempt });
           return value;
         } catch (error) {
@@ -258,9 +282,28 @@ export class RetryPolicy implements Policy {
       }
       const error = ServiceError.from(raw);
       if (signal.aborted) throw this.#giveUp(abortError(signal), raw, attempt, 'aborted');
-      if (!this.#decide(error, raw, attempt)) throw this.#giveUp(error, raw, attempt, 'not-retryable');
+      let retry: boolean;
+      try {
+        retry = this.#decide(error, raw, attempt);
+      } catch (hookError) {
+        const failure = hookFailed('RetryPolicy', 'shouldRetry', hookError, error, this.#service);
+        throw this.#giveUp(failure, hookError, attempt, 'not-retryable');
+      }
+      if (!retry) throw this.#giveUp(error, raw, attempt, 'not-retryable');
       if (attempt >= this.#maxAttempts) throw this.#giveUp(error, raw, attempt, 'attempts-exhausted');
-      const delay = error.retryAfterMs ?? backoffDelay(attempt, previousDelay, this.#backoff, this.#random);
+      const pushback = error.retryAfterMs;
+      // A server that asks for more than we are willing (or a timer is able) to wait has
+      // answered: retrying sooner would hammer it, waiting that long would hold the caller.
+      if (pushback !== undefined && (pushback > this.#maxPushbackMs || pushback >= MAX_TIMER_MS)) {
+        throw this.#giveUp(error, raw, attempt, 'pushback');
+      }
+      let delay: number;
+      try {
+        delay = pushback ?? backoffDelay(attempt, previousDelay, this.#backoff, this.#random);
+      } catch (hookError) {
+        const failure = hookFailed('RetryPolicy', 'random', hookError, error, this.#service);
+        throw this.#giveUp(failure, hookError, attempt, 'not-retryable');
+      }
       previousDelay = delay;
       if (deadline !== Number.POSITIVE_INFINITY && clock.now() + delay + this.#minAttemptMs >= deadline) {
         throw this.#giveUp(error, raw, attempt, 'deadline');
@@ -276,8 +319,8 @@ export class RetryPolicy implements Policy {
     }
   }
 
-  /** @internal The overall deadline passed during an attempt. */
-  timedOut(timeoutMs: number, deadline: number): ServiceError {
+  /** @internal The overall deadline passed during an attempt (see `TIMED_OUT` in timeout.ts). */
+  [TIMED_OUT](timeoutMs: number, deadline: number): ServiceError {
     return new ServiceError(
       ServiceErrorCode.TIMEOUT,
       `Retry deadline of ${timeoutMs} ms exceeded`,
@@ -318,6 +361,15 @@ export class RetryPolicy implements Policy {
     if (attempts > 1) this.#logger.debug('retry gave up', { attempts, reason, code: final.code });
     return final;
   }
+}
+
+/** `random` checked on every draw: a value outside [0, 1] would make a delay no timer can hold. */
+function checkedRandom(random: () => number): () => number {
+  return () => {
+    const r = random();
+    if (typeof r === 'number' && r >= 0 && r <= 1) return r;
+    throw new TypeError(`random returned ${formatValue(r)}, not a number in [0, 1]`);
+  };
 }
 
 /** Waits `ms` on `clock`; rejects when `signal` aborts. The timer is ref'd: work is pending. */

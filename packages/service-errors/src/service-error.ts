@@ -1,6 +1,9 @@
+import { formatValue } from '@clone/internal';
 import { isRetryableByDefault, ServiceErrorCode } from './error-code';
 import { ERROR_TO_GRPC_STATUS, GRPC_STATUS_TO_ERROR, type GrpcStatus, grpcStatusName } from './grpc-status';
 import { ERROR_TO_HTTP_STATUS, httpStatusToError, parseRetryAfter } from './http-status';
+import { argumentProblem } from './service-error-arguments';
+import { describe, grpcPushback, headerValue, SOCKET_ERRORS } from './thrown-values';
 
 /**
  * Marks ServiceError instances. `Symbol.for` makes the brand the same in every copy of this
@@ -17,13 +20,16 @@ export interface ServiceErrorOptions {
   metadata?: Record<string, unknown> | undefined;
   /** The error that caused this one, kept as the standard `Error.cause`. */
   cause?: unknown;
-  /** The gRPC status this error maps to; defaults by code. */
+  /** The gRPC status this error maps to (an integer 0–16); defaults by code. */
   grpcStatus?: number | undefined;
-  /** The HTTP status this error maps to; defaults by code. */
+  /** The HTTP status this error maps to (an integer 100–599); defaults by code. */
   httpStatus?: number | undefined;
-  /** Server pushback: how long the caller should wait before retrying, in ms. */
+  /**
+   * Server pushback: how long the caller should wait before retrying, in whole ms between 0
+   * and 2^31−1 (what a timer holds; `ServiceError.from` caps a longer pushback to it).
+   */
   retryAfterMs?: number | undefined;
-  /** How many attempts were made before this error was final (set by RetryPolicy). */
+  /** How many attempts were made before this error was final (a positive integer; set by RetryPolicy). */
   attempts?: number | undefined;
 }
 
@@ -46,32 +52,34 @@ export interface ServiceErrorJSON {
 /**
  * The one error type every @clone package throws: a code, a message, the service it concerns,
  * whether a retry may help, and the original error as `cause`.
+ *
+ * The constructor checks its arguments (a {@link ServiceErrorCode}, a string message, the
+ * ranges documented on {@link ServiceErrorOptions}) and throws a BAD_REQUEST ServiceError
+ * naming the argument otherwise; `ServiceError.from` never throws.
  */
 export class ServiceError extends Error {
   declare readonly [BRAND]: true;
   override readonly name = 'ServiceError';
-  readonly code: ServiceErrorCode;
-  readonly service: string | undefined;
-  readonly retryable: boolean;
-  readonly metadata: Record<string, unknown> | undefined;
-  readonly grpcStatus: number;
-  readonly httpStatus: number;
-  readonly retryAfterMs: number | undefined;
-  readonly attempts: number | undefined;
-  readonly timestamp: Date;
+  // Declared, set by assignFields: the same assignments build the stack-less variant.
+  declare readonly code: ServiceErrorCode;
+  declare readonly service: string | undefined;
+  declare readonly retryable: boolean;
+  declare readonly metadata: Record<string, unknown> | undefined;
+  declare readonly grpcStatus: number;
+  declare readonly httpStatus: number;
+  declare readonly retryAfterMs: number | undefined;
+  declare readonly attempts: number | undefined;
+  declare readonly timestamp: Date;
 
   constructor(code: ServiceErrorCode, message: string, service?: string, options: ServiceErrorOptions = {}) {
+    checkArguments(code, message, service, options);
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    Object.defineProperty(this, BRAND, { value: true });
-    this.code = code;
-    this.service = service;
-    this.retryable = options.retryable ?? isRetryableByDefault(code);
-    this.metadata = options.metadata;
-    this.grpcStatus = options.grpcStatus ?? ERROR_TO_GRPC_STATUS[code] ?? 13;
-    this.httpStatus = options.httpStatus ?? ERROR_TO_HTTP_STATUS[code] ?? 500;
-    this.retryAfterMs = options.retryAfterMs;
-    this.attempts = options.attempts;
-    this.timestamp = new Date();
+    assignFields(this as unknown as Fields, code, service, options);
+  }
+
+  static {
+    // On the prototype, not each instance: a property per error would cost a define per failure.
+    Object.defineProperty(ServiceError.prototype, BRAND, { value: true });
   }
 
   /** `instanceof ServiceError` holds for instances from any copy of this package. */
@@ -89,7 +97,17 @@ export class ServiceError extends Error {
    * as is (with `service` filled in when it had none).
    */
   static from(error: unknown, service?: string): ServiceError {
-    return normalize(error, service);
+    try {
+      return normalize(error, service);
+    } catch {
+      // A Proxy, a throwing getter, a revoked object: whatever was thrown stays the cause.
+      return new ServiceError(
+        ServiceErrorCode.INTERNAL_ERROR,
+        'A thrown value could not be read',
+        typeof service === 'string' ? service : undefined,
+        { retryable: false, cause: error },
+      );
+    }
   }
 
   /** A ServiceError for an HTTP status, with `Retry-After` honoured as pushback. */
@@ -142,12 +160,16 @@ export class ServiceError extends Error {
     if (this.retryAfterMs !== undefined) json.retryAfterMs = this.retryAfterMs;
     if (this.attempts !== undefined) json.attempts = this.attempts;
     const cause = this.cause;
-    if (cause instanceof Error) {
-      const code = (cause as { code?: unknown }).code;
-      json.cause = { name: cause.name, message: cause.message };
-      if (typeof code === 'string' || typeof code === 'number') json.cause.code = code;
-    } else if (cause !== undefined) {
-      json.cause = { name: typeof cause, message: describe(cause) };
+    try {
+      if (cause instanceof Error) {
+        const code = (cause as { code?: unknown }).code;
+        json.cause = { name: String(cause.name), message: String(cause.message) };
+        if (typeof code === 'string' || typeof code === 'number') json.cause.code = code;
+      } else if (cause !== undefined) {
+        json.cause = { name: typeof cause, message: describe(cause) };
+      }
+    } catch {
+      json.cause = { name: typeof cause, message: 'unreadable' };
     }
     return json;
   }
@@ -163,27 +185,85 @@ export function isServiceError(value: unknown, code?: ServiceErrorCode): value i
   );
 }
 
-/** The gRPC status a server should answer with for any thrown value. */
-export function toGrpcStatus(error: unknown): { code: GrpcStatus; details: string } {
-  const e = normalize(error);
-  return { code: e.grpcStatus as GrpcStatus, details: e.message };
+/**
+ * A ServiceError built without capturing a stack trace, for errors that are decisions rather
+ * than accidents (an open circuit rejecting at full request rate): same fields, same checks,
+ * `instanceof ServiceError` and `isServiceError` hold; `stack` is the first line only.
+ * Capturing a stack costs several times the rest of such a rejection, and this avoids it
+ * without touching the process-wide `Error.stackTraceLimit`.
+ */
+export function serviceErrorWithoutStack(
+  code: ServiceErrorCode,
+  message: string,
+  service: string | undefined,
+  options: ServiceErrorOptions,
+): ServiceError {
+  checkArguments(code, message, service, options);
+  return new StacklessServiceError(code, message, service, options) as unknown as ServiceError;
 }
 
-const SOCKET_ERRORS: Readonly<Record<string, { code: ServiceErrorCode; retryable: boolean }>> = {
-  ECONNREFUSED: { code: ServiceErrorCode.SERVICE_UNAVAILABLE, retryable: true },
-  ECONNRESET: { code: ServiceErrorCode.SERVICE_UNAVAILABLE, retryable: true },
-  ECONNABORTED: { code: ServiceErrorCode.SERVICE_UNAVAILABLE, retryable: true },
-  EPIPE: { code: ServiceErrorCode.SERVICE_UNAVAILABLE, retryable: true },
-  EHOSTUNREACH: { code: ServiceErrorCode.SERVICE_UNAVAILABLE, retryable: true },
-  ENETUNREACH: { code: ServiceErrorCode.SERVICE_UNAVAILABLE, retryable: true },
-  EAI_AGAIN: { code: ServiceErrorCode.SERVICE_UNAVAILABLE, retryable: true },
-  // A name that does not resolve will not resolve on the next attempt either.
-  ENOTFOUND: { code: ServiceErrorCode.SERVICE_UNAVAILABLE, retryable: false },
-  ETIMEDOUT: { code: ServiceErrorCode.TIMEOUT, retryable: true },
-  ESOCKETTIMEDOUT: { code: ServiceErrorCode.TIMEOUT, retryable: true },
-  UND_ERR_CONNECT_TIMEOUT: { code: ServiceErrorCode.TIMEOUT, retryable: true },
-  UND_ERR_SOCKET: { code: ServiceErrorCode.SERVICE_UNAVAILABLE, retryable: true },
-};
+type Fields = { -readonly [K in keyof ServiceError]: ServiceError[K] };
+
+/** Sets a ServiceError's fields from checked arguments, defaults by code. */
+function assignFields(
+  e: Fields,
+  code: ServiceErrorCode,
+  service: string | undefined,
+  options: ServiceErrorOptions,
+): void {
+  e.code = code;
+  e.service = service;
+  e.retryable = options.retryable ?? isRetryableByDefault(code);
+  e.metadata = options.metadata;
+  e.grpcStatus = options.grpcStatus ?? ERROR_TO_GRPC_STATUS[code] ?? 13;
+  e.httpStatus = options.httpStatus ?? ERROR_TO_HTTP_STATUS[code] ?? 500;
+  e.retryAfterMs = options.retryAfterMs;
+  e.attempts = options.attempts;
+  e.timestamp = new Date();
+}
+
+/**
+ * A ServiceError built by plain assignments (an `Error` constructor would capture a stack;
+ * `Object.defineProperty` per field costs as much). Its prototype is `ServiceError.prototype`,
+ * so methods, `instanceof` and the brand are the same.
+ */
+class StacklessServiceError {
+  constructor(
+    code: ServiceErrorCode,
+    message: string,
+    service: string | undefined,
+    options: ServiceErrorOptions,
+  ) {
+    const e = this as unknown as Fields;
+    e.message = message;
+    e.name = 'ServiceError';
+    assignFields(e, code, service, options);
+  }
+
+  /** The first line a captured stack would have had. */
+  get stack(): string {
+    return `ServiceError: ${(this as unknown as ServiceError).message}`;
+  }
+}
+Object.setPrototypeOf(StacklessServiceError.prototype, ServiceError.prototype);
+
+/** Throws BAD_REQUEST naming the first argument of a ServiceError that is out of its range. */
+function checkArguments(code: unknown, message: unknown, service: unknown, options: unknown): void {
+  const problem = argumentProblem(code, message, service, options);
+  if (problem === undefined) return;
+  throw new ServiceError(
+    ServiceErrorCode.BAD_REQUEST,
+    `ServiceError: ${problem.field} ${problem.text}, got ${formatValue(problem.value)}`,
+    undefined,
+    { retryable: false, metadata: { field: problem.field } },
+  );
+}
+
+/** The gRPC status a server should answer with for any thrown value. */
+export function toGrpcStatus(error: unknown): { code: GrpcStatus; details: string } {
+  const e = ServiceError.from(error);
+  return { code: e.grpcStatus as GrpcStatus, details: e.message };
+}
 
 function normalize(error: unknown, service?: string): ServiceError {
   if (isServiceError(error)) {
@@ -278,31 +358,4 @@ function normalize(error: unknown, service?: string): ServiceError {
     retryable: false,
     cause: error,
   });
-}
-
-function grpcPushback(metadata: unknown): number | undefined {
-  const get = (metadata as { get?: (key: string) => unknown[] } | undefined)?.get;
-  if (typeof get !== 'function') return undefined;
-  const values = get.call(metadata, 'grpc-retry-pushback-ms');
-  const first = Array.isArray(values) ? values[0] : undefined;
-  const ms = typeof first === 'string' ? Number(first) : Number.NaN;
-  // The gRPC spec: a negative or unparseable pushback means "do not retry"; we leave that
-  // decision to the policy by reporting no pushback, and never invent one.
-  return Number.isInteger(ms) && ms >= 0 ? ms : undefined;
-}
-
-function headerValue(headers: unknown, name: string): string | undefined {
-  if (headers === undefined || headers === null || typeof headers !== 'object') return undefined;
-  const h = headers as { get?: (n: string) => unknown } & Record<string, unknown>;
-  const value = typeof h.get === 'function' ? h.get(name) : (h[name] ?? h[name.toLowerCase()]);
-  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return value;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ServiceErrorCode } from './error-code';
-import { fakeClock, rejection } from './test-helpers';
+import { globalTimersClock, rejection } from './test-helpers';
 import { Timeout } from './timeout';
 
 const never = () => new Promise<never>(() => {});
@@ -14,7 +14,7 @@ describe('Timeout', () => {
   });
 
   it('rejects with a retryable TIMEOUT at the deadline, not before, and aborts the signal', async () => {
-    const timeout = new Timeout({ timeoutMs: 250, service: 'tts', clock: fakeClock() });
+    const timeout = new Timeout({ timeoutMs: 250, service: 'tts', clock: globalTimersClock() });
     const events: number[] = [];
     timeout.on('timeout', (e) => events.push(e.timeoutMs));
     let signal: AbortSignal | undefined;
@@ -40,7 +40,7 @@ describe('Timeout', () => {
   });
 
   it('passes values and errors through, and leaves no timer once idle', async () => {
-    const timeout = new Timeout({ timeoutMs: 1000, clock: fakeClock() });
+    const timeout = new Timeout({ timeoutMs: 1000, clock: globalTimersClock() });
     expect(await timeout.execute(async () => 'v')).toBe('v');
     expect(await timeout.execute(() => 'sync')).toBe('sync');
     const boom = new Error('boom');
@@ -55,7 +55,7 @@ describe('Timeout', () => {
   });
 
   it('expires concurrent calls in deadline order with one timer', async () => {
-    const clock = fakeClock();
+    const clock = globalTimersClock();
     const short = new Timeout({ timeoutMs: 100, clock });
     const long = new Timeout({ timeoutMs: 300, clock });
     const order: string[] = [];
@@ -80,7 +80,7 @@ describe('Timeout', () => {
   });
 
   it('stops waiting for a long deadline without ticking every millisecond', async () => {
-    const timeout = new Timeout({ timeoutMs: 60_000, clock: fakeClock() });
+    const timeout = new Timeout({ timeoutMs: 60_000, clock: globalTimersClock() });
     const p = rejection(timeout.execute(never));
     await vi.advanceTimersByTimeAsync(10);
     const spy = vi.spyOn(globalThis, 'setTimeout');
@@ -91,7 +91,7 @@ describe('Timeout', () => {
   });
 
   it('rejects at once when the caller aborts, with the caller reason', async () => {
-    const timeout = new Timeout({ timeoutMs: 1000, clock: fakeClock() });
+    const timeout = new Timeout({ timeoutMs: 1000, clock: globalTimersClock() });
     const controller = new AbortController();
     let signal: AbortSignal | undefined;
     const p = rejection(
@@ -110,7 +110,7 @@ describe('Timeout', () => {
   });
 
   it('gives a lazily created signal the right state when read late', async () => {
-    const timeout = new Timeout({ timeoutMs: 100, clock: fakeClock() });
+    const timeout = new Timeout({ timeoutMs: 100, clock: globalTimersClock() });
     let ctx: { signal: AbortSignal } | undefined;
     const p = rejection(
       timeout.execute((c) => {
@@ -129,7 +129,7 @@ describe('Timeout', () => {
   });
 
   it('honours an earlier outer deadline', async () => {
-    const clock = fakeClock();
+    const clock = globalTimersClock();
     const timeout = new Timeout({ timeoutMs: 1000, clock });
     let deadline = 0;
     const p = rejection(
@@ -148,8 +148,13 @@ describe('Timeout', () => {
 
   it('validates options', () => {
     expect(() => new Timeout({ timeoutMs: 0 })).toThrow(
-      'Timeout: timeoutMs must be a positive integer, got 0',
+      'Timeout: timeoutMs must be an integer number of milliseconds between 1 and 2147483647 (about 24.8 days), got 0',
     );
     expect(() => new Timeout({} as never)).toThrow('timeoutMs is required');
+    // A longer delay would fire after 1 ms in a Node timer.
+    expect(() => new Timeout({ timeoutMs: 2 ** 31 })).toThrow(
+      'Timeout: timeoutMs must be an integer number of milliseconds between 1 and 2147483647',
+    );
+    expect(new Timeout({ timeoutMs: 2 ** 31 - 1 }).timeoutMs).toBe(2 ** 31 - 1);
   });
 });

@@ -1,4 +1,4 @@
-import { intAtLeast } from '@clone/internal';
+import { durationMs } from '@clone/internal';
 import { z } from 'zod';
 import { type Clock, systemClock } from './clock';
 import { type DeadlineEntry, type DeadlineQueue, deadlineQueueFor } from './deadline-queue';
@@ -7,9 +7,12 @@ import { ServiceErrorCode } from './error-code';
 import { clockOption } from './option-schemas';
 import {
   abortError,
+  callOperation,
+  EXECUTE,
   type ExecuteContext,
   isThenable,
   NEVER_ABORTED,
+  type Next,
   type Operation,
   type Policy,
   rootContext,
@@ -17,10 +20,16 @@ import {
 import { ServiceError } from './service-error';
 import { parseOptions } from './validation';
 
+/**
+ * The key of the method a {@link runWithDeadline} call reports its expiry to (a Timeout, a
+ * RetryPolicy's deadline): a module symbol, so it is no public method, and no object per owner.
+ */
+export const TIMED_OUT: unique symbol = Symbol('@clone/service-errors.timedOut');
+
 /** Options of a {@link Timeout}. */
 export const timeoutOptionsSchema = z.strictObject({
-  /** How long one call may take, in ms. */
-  timeoutMs: intAtLeast(1),
+  /** How long one call may take, in ms (1 to 2^31−1, what a timer holds). */
+  timeoutMs: durationMs(),
   /** Service name put on the TIMEOUT error. */
   service: z.string().optional(),
   clock: clockOption.optional(),
@@ -52,7 +61,6 @@ export class Timeout implements Policy {
   readonly #clock: Clock;
   readonly #queue: DeadlineQueue;
   #events: Emitter<TimeoutEvents> | undefined;
-
   constructor(options: TimeoutOptions) {
     const o = parseOptions(timeoutOptionsSchema, options, 'Timeout');
     this.timeoutMs = o.timeoutMs;
@@ -69,19 +77,24 @@ export class Timeout implements Policy {
 
   /** Runs `fn` with a deadline of `timeoutMs`. */
   execute<T>(fn: Operation<T>, signal?: AbortSignal): Promise<T> {
-    return this.run(fn, rootContext(signal));
+    return this[EXECUTE](fn, rootContext(signal), callOperation);
   }
 
   /** Runs `fn` with a deadline of `timeoutMs`, or the outer context's deadline if earlier. */
   run<T>(fn: Operation<T>, context: ExecuteContext): Promise<T> {
+    return this[EXECUTE](fn, context, callOperation);
+  }
+
+  /** @internal The one execution path (see `EXECUTE` in policy.ts). */
+  [EXECUTE]<T>(op: Operation<T>, context: ExecuteContext, next: Next): Promise<T> {
     const now = this.#queue.now();
     const own = now + this.timeoutMs;
     const deadline = Math.min(context.deadline, own);
-    return runWithDeadline(fn, context, deadline, now, this.#queue, this.timeoutMs, this);
+    return runWithDeadline(op, next, context, deadline, now, this.#queue, this.timeoutMs, this);
   }
 
-  /** @internal Called by a TimedCall when its deadline passes. */
-  timedOut(timeoutMs: number, deadline: number): ServiceError {
+  /** @internal A call's deadline passed (see `TIMED_OUT`). */
+  [TIMED_OUT](timeoutMs: number, deadline: number): ServiceError {
     const error = timeoutError(this.#service, timeoutMs, deadline);
     this.#events?.emit('timeout', { timeoutMs, error });
     return error;
@@ -90,7 +103,7 @@ export class Timeout implements Policy {
 
 /** Who a {@link runWithDeadline} call reports its expiry to. */
 export interface TimeoutOwner {
-  timedOut(timeoutMs: number, deadline: number): ServiceError;
+  [TIMED_OUT](timeoutMs: number, deadline: number): ServiceError;
 }
 
 function timeoutError(service: string | undefined, timeoutMs: number, deadline: number): ServiceError {
@@ -101,11 +114,12 @@ function timeoutError(service: string | undefined, timeoutMs: number, deadline: 
 }
 
 /**
- * Runs `fn` so that it settles by `deadline`: used by Timeout and by a RetryPolicy's overall
- * deadline. `timeoutMs` is only for the error message.
+ * Runs `next(op, …)` so that it settles by `deadline`: used by Timeout and by a RetryPolicy's
+ * overall deadline. `timeoutMs` is only for the error message.
  */
 export function runWithDeadline<T>(
-  fn: Operation<T>,
+  op: Operation<T>,
+  next: Next,
   parent: ExecuteContext,
   deadline: number,
   now: number,
@@ -115,11 +129,11 @@ export function runWithDeadline<T>(
 ): Promise<T> {
   const parentSignal = parent.signal;
   if (parentSignal.aborted) return Promise.reject(abortError(parentSignal));
-  if (deadline <= now) return Promise.reject(owner.timedOut(timeoutMs, deadline));
+  if (deadline <= now) return Promise.reject(owner[TIMED_OUT](timeoutMs, deadline));
   const call = new TimedCall<T>(parent, deadline, queue, timeoutMs, owner);
   let result: PromiseLike<T> | T;
   try {
-    result = fn(call);
+    result = next(op, call);
   } catch (error) {
     call.settled = true;
     return Promise.reject(error);
@@ -133,17 +147,22 @@ export function runWithDeadline<T>(
 }
 
 const NEVER_TIMES_OUT: TimeoutOwner = {
-  timedOut: () => {
+  [TIMED_OUT]: () => {
     throw new Error('unreachable: an infinite deadline expired');
   },
 };
 
 /**
- * Runs `fn` so that it rejects as soon as the context's signal aborts, even if `fn` ignores
+ * Runs `next(op, …)` so that it rejects as soon as the context's signal aborts, even if `op` ignores
  * the signal. Only worth its cost when the signal can abort (not NEVER_ABORTED).
  */
-export function runAbortable<T>(fn: Operation<T>, context: ExecuteContext, queue: DeadlineQueue): Promise<T> {
-  return runWithDeadline(fn, context, Number.POSITIVE_INFINITY, 0, queue, 0, NEVER_TIMES_OUT);
+export function runAbortable<T>(
+  op: Operation<T>,
+  next: Next,
+  context: ExecuteContext,
+  queue: DeadlineQueue,
+): Promise<T> {
+  return runWithDeadline(op, next, context, Number.POSITIVE_INFINITY, 0, queue, 0, NEVER_TIMES_OUT);
 }
 
 /**
@@ -218,7 +237,7 @@ class TimedCall<T> implements ExecuteContext, DeadlineEntry {
   /** The deadline passed. */
   expire(): void {
     if (this.settled) return;
-    this.#fail(this.#owner.timedOut(this.#timeoutMs, this.deadline));
+    this.#fail(this.#owner[TIMED_OUT](this.#timeoutMs, this.deadline));
   }
 
   /** The parent signal aborted: the call is its own listener object, so no closure per call. */

@@ -46,6 +46,11 @@ const discovered = comm.createClient('asr');
 await comm.executeServiceCall('asr', () => direct.promises.Transcribe({}));
 await comm.executeServiceCall('asr', () => discovered.promises.Transcribe({}));
 const stream = direct.StreamTranscribe();
+// A stream still open at close() is cancelled, which grpc-js reports as an 'error' event (as
+// for any failure of a stream: a stream user listens for it).
+stream.on('error', (error: { code?: number }) =>
+  process.stdout.write(`stream ended with code ${error.code}\n`),
+);
 stream.write({ sequence: 0 });
 await new Promise((resolve) => stream.once('data', resolve));
 stream.end();

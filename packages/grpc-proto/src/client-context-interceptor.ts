@@ -1,0 +1,221 @@
+import { type Clock, systemClock } from '@clone/service-errors';
+import {
+  InterceptingCall,
+  type InterceptingListener,
+  type Interceptor,
+  type InterceptorOptions,
+  type Listener,
+  Metadata,
+  type NextCall,
+  type Requester,
+  type StatusObject,
+  status,
+} from '@grpc/grpc-js';
+import { CORRELATION_ID_HEADER, currentCallContext, newCorrelationId } from './call-context';
+import { isRetryableMethod } from './method-policy';
+
+/** What {@link clientContextInterceptor} signs calls with: a cached token source. */
+export interface TokenSource {
+  /** A valid token (cached; signed when needed). */
+  get(): string;
+  /** Drops the cached token: the next call signs a new one. */
+  invalidate(): void;
+}
+
+/** Options of {@link clientContextInterceptor}. */
+export interface ClientContextOptions {
+  /** Deadline for calls without one, in ms; none when omitted. */
+  defaultDeadlineMs?: number | undefined;
+  /** Sends `authorization: Bearer <token>`; a call answered UNAUTHENTICATED drops the cached token. */
+  token?: TokenSource | undefined;
+  /** Where "now" comes from for the default deadline. Default the system clock. */
+  clock?: Clock | undefined;
+  /** Makes the correlation id of a call made outside any call context. Default a random UUID. */
+  createCorrelationId?: (() => string) | undefined;
+}
+
+/**
+ * The calls in flight on the channels of one `ClientFactory`: `close()` cancels them at once
+ * (a closed channel alone lets them run to their deadline) and refuses every later call.
+ * @internal
+ */
+export class InFlightCalls {
+  readonly #calls = new Set<InterceptingCall>();
+  #closed = false;
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  add(call: InterceptingCall): void {
+    this.#calls.add(call);
+  }
+
+  delete(call: InterceptingCall): void {
+    this.#calls.delete(call);
+  }
+
+  /** Cancels every call in flight with CANCELLED; later calls end with CANCELLED without starting. */
+  close(): void {
+    this.#closed = true;
+    const calls = [...this.#calls];
+    this.#calls.clear();
+    for (const call of calls) call.cancelWithStatus(status.CANCELLED, CLOSED_DETAILS);
+  }
+}
+
+const CLOSED_DETAILS = 'the ClientFactory (or ServiceCommunicationManager) of this client is closed';
+
+/**
+ * The one place a client call gets what every call of this package carries: the correlation id
+ * of the current context (else a new one; a value the caller set in the call's metadata is
+ * kept), the earliest of its own deadline, the inbound call's, the `executeServiceCall`
+ * attempt's and the default one, and `authorization: Bearer <token>` (a call answered
+ * UNAUTHENTICATED drops the cached token). It also tells the surrounding attempt which methods
+ * were called: its retry decision follows their `idempotency_level`.
+ *
+ * Every client made by `ClientFactory` (and so by the manager) runs it first; add it to a
+ * grpc-js client made elsewhere to give it the same behaviour.
+ */
+export function clientContextInterceptor(options: ClientContextOptions = {}): Interceptor {
+  return contextInterceptor(options, undefined);
+}
+
+/** {@link clientContextInterceptor} with the calls tracked in `inFlight`. @internal */
+export function contextInterceptor(
+  options: ClientContextOptions,
+  inFlight: InFlightCalls | undefined,
+): Interceptor {
+  const deadlineMs = options.defaultDeadlineMs;
+  const token = options.token;
+  const clock = options.clock ?? systemClock;
+  const createId = options.createCorrelationId;
+  return (callOptions: InterceptorOptions, nextCall: NextCall): InterceptingCall => {
+    if (inFlight?.closed) return refusedCall();
+    const context = currentCallContext();
+    const attempt = context?.attempt;
+    // grpc-js makes these options per call: setting the deadline in place saves a copy.
+    let deadline = toMs(callOptions.deadline);
+    const inbound = context?.deadline;
+    if (inbound !== undefined && inbound < deadline) deadline = inbound;
+    if (attempt !== undefined) {
+      attempt.calls++;
+      if (!isRetryableMethod(callOptions.method_definition.path)) attempt.nonIdempotent = true;
+      if (attempt.deadline < deadline) deadline = attempt.deadline;
+    }
+    if (deadline === Number.POSITIVE_INFINITY && deadlineMs !== undefined)
+      deadline = clock.now() + deadlineMs;
+    if (deadline !== Number.POSITIVE_INFINITY) callOptions.deadline = deadline;
+    const state = new ContextCall(context?.correlationId, createId, token, inFlight);
+    const call = new InterceptingCall(nextCall(callOptions), state);
+    state.call = call;
+    inFlight?.add(call);
+    return call;
+  };
+}
+
+function toMs(deadline: InterceptorOptions['deadline']): number {
+  if (deadline === undefined) return Number.POSITIVE_INFINITY;
+  return deadline instanceof Date ? deadline.getTime() : deadline;
+}
+
+/**
+ * One call's requester and listener in one object (one allocation per call): it sets the
+ * metadata on start and, on the status, forgets the call and drops a refused token. Its
+ * listener methods take one argument, so grpc-js uses it as is instead of wrapping it.
+ */
+class ContextCall implements Requester, InterceptingListener {
+  call: InterceptingCall | undefined;
+  #listener: InterceptingListener | undefined;
+  readonly #correlationId: string | undefined;
+  readonly #createId: (() => string) | undefined;
+  readonly #token: TokenSource | undefined;
+  readonly #inFlight: InFlightCalls | undefined;
+
+  constructor(
+    correlationId: string | undefined,
+    createId: (() => string) | undefined,
+    token: TokenSource | undefined,
+    inFlight: InFlightCalls | undefined,
+  ) {
+    this.#correlationId = correlationId;
+    this.#createId = createId;
+    this.#token = token;
+    this.#inFlight = inFlight;
+  }
+
+  start = (
+    given: Metadata,
+    listener: InterceptingListener,
+    next: (m: Metadata, l: Listener) => void,
+  ): void => {
+    // The caller's object is not ours to change: it may be reused for other calls.
+    const metadata = given.clone();
+    if (metadata.get(CORRELATION_ID_HEADER).length === 0) {
+      metadata.set(CORRELATION_ID_HEADER, this.#correlationId ?? newCorrelationId(this.#createId));
+    }
+    const token = this.#token;
+    if (token !== undefined) {
+      let value: string;
+      try {
+        value = token.get();
+      } catch (error) {
+        this.#forget();
+        listener.onReceiveStatus({
+          code: status.UNAUTHENTICATED,
+          details: `Could not sign a service token: ${error instanceof Error ? error.message : String(error)}`,
+          metadata: new Metadata(),
+        });
+        return;
+      }
+      metadata.set('authorization', `Bearer ${value}`);
+    }
+    this.#listener = listener;
+    next(metadata, this as Listener);
+  };
+
+  onReceiveMetadata(metadata: Metadata): void {
+    this.#listener!.onReceiveMetadata(metadata);
+  }
+
+  onReceiveMessage(message: unknown): void {
+    this.#listener!.onReceiveMessage(message);
+  }
+
+  onReceiveStatus(s: StatusObject): void {
+    this.#forget();
+    if (s.code === status.UNAUTHENTICATED) this.#token?.invalidate();
+    this.#listener!.onReceiveStatus(s);
+  }
+
+  #forget(): void {
+    if (this.call !== undefined) this.#inFlight?.delete(this.call);
+  }
+}
+
+/** Stands in for the channel's call once the factory is closed: nothing is ever sent. */
+const NO_CALL: ConstructorParameters<typeof InterceptingCall>[0] = {
+  cancelWithStatus() {},
+  getPeer: () => '',
+  sendMessageWithContext() {},
+  sendMessage() {},
+  startRead() {},
+  halfClose() {},
+  getAuthContext: () => null,
+  start() {},
+};
+
+/** A call of a closed factory: it ends with CANCELLED (a ServiceError in the promise form) without starting. */
+function refusedCall(): InterceptingCall {
+  return new InterceptingCall(NO_CALL, {
+    start(_metadata, listener) {
+      process.nextTick(() =>
+        listener.onReceiveStatus({
+          code: status.CANCELLED,
+          details: CLOSED_DETAILS,
+          metadata: new Metadata(),
+        }),
+      );
+    },
+  });
+}
