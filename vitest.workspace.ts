@@ -5,9 +5,14 @@ import { defineProject } from 'vitest/config';
  * the root vitest.config.ts imports it. Tests resolve sibling packages through the
  * `@clone/source` export condition, so they run against sources without a build.
  */
-const packages = ['service-errors', 'service-auth', 'service-discovery', 'grpc-proto', 'saga'].map(
-  (name) => [name, `./packages/${name}`] as const,
-);
+const packages = [
+  'service-errors',
+  'service-auth',
+  'service-discovery',
+  'grpc-proto',
+  'saga',
+  'event-bus',
+].map((name) => [name, `./packages/${name}`] as const);
 const roots = [...packages, ['test-servers', './tools/test-servers'] as const];
 
 export const projects = [

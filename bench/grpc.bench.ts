@@ -5,14 +5,19 @@
  *   - the same with the metadata and deadline the facade sends (token, correlation id), to
  *     tell the cost of those bytes in grpc-js and HTTP/2 from the cost of the library;
  *   - nice-grpc with its retry and deadline middlewares, same plain server;
- *   - our facade: executeServiceCall (breaker + retry) around a typed client (auth token,
- *     correlation id, default deadline, error mapping) against createServiceServer (token
- *     verified, permission checked, correlation context, error mapping).
+ *   - then our stack one layer at a time, so each layer's cost shows on its own:
+ *     1. our typed client (its one context interceptor: token, correlation id, deadline, the
+ *        promise form and error mapping) against the plain server;
+ *     2. bare grpc-js with the same headers against createServiceServer (token verified with
+ *        its audience, permission checked, correlation context, error mapping);
+ *     3. our typed client against createServiceServer (both sides);
+ *     4. the facade: executeServiceCall (retry, breaker, timeout composed) around 3.
  * Rounds are interleaved so drift in machine load hits every row alike.
  */
 
 import { randomUUID } from 'node:crypto';
 import {
+  ClientFactory,
   clientConstructor,
   createServiceServer,
   ServiceCommunicationManager,
@@ -151,11 +156,47 @@ async function main(): Promise<void> {
     );
   };
 
+  // Layer 1: our client alone (the plain server ignores the token).
+  const factory = new ClientFactory();
+  const tokenSource = comm.getAuthManager().createTokenProvider({
+    serviceId: 'bench-1',
+    serviceName: 'bench',
+    permissions: ['asr:read'],
+    audience: 'asr',
+  });
+  const clientOnly = factory.create('asr', `127.0.0.1:${plainPort}`, { token: tokenSource });
+  const clientOnlyCall: Call = () =>
+    clientOnly.promises.Transcribe(request as Parameters<typeof clientOnly.promises.Transcribe>[0]);
+  // Layer 2: our server alone (bare client, same headers).
+  const bareToOurs = new Ctor(
+    `127.0.0.1:${oursPort}`,
+    grpc.credentials.createInsecure(),
+  ) as unknown as typeof bare;
+  const serverOnlyCall: Call = () => {
+    const metadata = new grpc.Metadata();
+    metadata.set('x-correlation-id', randomUUID());
+    metadata.set('authorization', `Bearer ${token}`);
+    return new Promise((resolve, reject) =>
+      bareToOurs.Transcribe(request, metadata, { deadline: Date.now() + 30_000 }, (e, r) =>
+        e ? reject(e) : resolve(r),
+      ),
+    );
+  };
+  // Layer 3: both, without executeServiceCall.
+  const bothCall: Call = () =>
+    asr.promises.Transcribe(request as Parameters<typeof asr.promises.Transcribe>[0]);
+
+  const BARE = 'bare grpc-js';
+  const SAME_HEADERS = 'bare grpc-js + same headers, deadline';
+  const FACADE = '@clone facade (full path)';
   const cases: [string, Call][] = [
-    ['bare grpc-js', bareCall],
-    ['bare grpc-js + same headers, deadline', bareWithHeaders],
+    [BARE, bareCall],
+    [SAME_HEADERS, bareWithHeaders],
     ['nice-grpc + retry + deadline', niceCall],
-    ['@clone facade (full path)', facadeCall],
+    ['1. our client -> plain server', clientOnlyCall],
+    ['2. bare + same headers -> our server', serverOnlyCall],
+    ['3. our client -> our server', bothCall],
+    [FACADE, facadeCall],
   ];
   const latencies = new Map<string, number[]>(cases.map(([n]) => [n, []]));
   const rates = new Map<string, number[]>(cases.map(([n]) => [n, []]));
@@ -200,19 +241,33 @@ async function main(): Promise<void> {
   printTable('Unary gRPC over loopback, sequential latency (p50; lower is better)', seqRows);
   printTable(`Unary gRPC over loopback, throughput at ${IN_FLIGHT} in flight (higher is better)`, rateRows);
 
-  const bareSeq = seqRows[0]!.value;
-  const bareRate = rateRows[0]!.value;
-  const ourSeq = seqRows[3]!.value;
-  const ourRate = rateRows[3]!.value;
-  const cpuRatio = median(cpus.get(cases[3]![0])!) / median(cpus.get(cases[0]![0])!);
-  const wireRatio = median(cpus.get(cases[3]![0])!) / median(cpus.get(cases[1]![0])!);
+  const row = (rows: Row[], name: string): number => rows.find((r) => r.name === name)!.value;
+  const cpu = (name: string): number => median(cpus.get(name)!);
+  // What each layer adds to the CPU time of a call, over the row it builds on.
+  const layers: [string, string, string][] = [
+    ['client: context interceptor, promise form', SAME_HEADERS, '1. our client -> plain server'],
+    ['server: auth, permissions, context, errors', SAME_HEADERS, '2. bare + same headers -> our server'],
+    ['client + server', SAME_HEADERS, '3. our client -> our server'],
+    ['executeServiceCall: retry, breaker, timeout', '3. our client -> our server', FACADE],
+  ];
+  process.stdout.write(`\nCPU per call added by each layer (${IN_FLIGHT} in flight):\n`);
+  for (const [layer, base, withLayer] of layers) {
+    const added = cpu(withLayer) - cpu(base);
+    process.stdout.write(
+      `  ${layer.padEnd(46)} ${added < 0 ? '-' : '+'}${formatNs(Math.abs(added)).padStart(9)} ` +
+        `(${(cpu(withLayer) / cpu(base)).toFixed(3)}x of ${base})\n`,
+    );
+  }
   process.stdout.write(
-    `\nfacade vs bare: throughput ${(ourRate / bareRate).toFixed(2)}x (target ≥ 0.95x), ` +
-      `p50 ${(ourSeq / bareSeq).toFixed(2)}x (target ≤ 1.05x), CPU per call ${cpuRatio.toFixed(2)}x; ` +
-      `CPU per call vs bare with the same headers and deadline ${wireRatio.toFixed(2)}x\n`,
+    `\nfacade vs bare: throughput ${(row(rateRows, FACADE) / row(rateRows, BARE)).toFixed(2)}x (target ≥ 0.95x), ` +
+      `p50 ${(row(seqRows, FACADE) / row(seqRows, BARE)).toFixed(2)}x (target ≤ 1.05x), ` +
+      `CPU per call ${(cpu(FACADE) / cpu(BARE)).toFixed(2)}x; ` +
+      `CPU per call vs bare with the same headers and deadline ${(cpu(FACADE) / cpu(SAME_HEADERS)).toFixed(3)}x (target ≤ 1.02x)\n`,
   );
 
   bare.close();
+  bareToOurs.close();
+  factory.close();
   niceChannel.close();
   await comm.close();
   plain.forceShutdown();

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { type RabbitMQServer, startRabbitMQ } from '@clone/test-servers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listSamples, samplesDir, wrapSample } from '../scripts/samples';
 
 const run = promisify(execFile);
@@ -11,8 +12,18 @@ const outDir = join(samplesDir, '.generated');
 const samples = listSamples();
 const env = { ...process.env, JWT_SECRET: 'docs-sample-secret-0123456789-abcdefghijklmnop' };
 
+/** Runs a wrapped sample in its own process; it must exit 0 by itself and say it finished. */
+async function runSample(slug: string, variables: NodeJS.ProcessEnv = {}): Promise<void> {
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@clone/source', join(outDir, `${slug}.run.ts`)],
+    { cwd: root, env: { ...env, ...variables }, timeout: 90_000 },
+  );
+  expect(stdout).toContain('sample finished');
+}
+
 /**
- * Seed 000's samples, verbatim, from sources: strict tsc over the wrapped programs, then each
+ * The design documents' samples, from sources: strict tsc over the wrapped programs, then each
  * program runs in its own process and must exit 0 by itself (a handle left open fails it).
  * scripts/check-packages.ts does the same against the packed packages as ESM and CommonJS.
  */
@@ -38,13 +49,23 @@ describe('seed samples (from sources)', () => {
   });
 
   for (const sample of samples) {
-    it(`${sample.slug} runs and exits by itself`, async () => {
-      const { stdout } = await run(
-        process.execPath,
-        ['--import', 'tsx', '--conditions=@clone/source', join(outDir, `${sample.slug}.run.ts`)],
-        { cwd: root, env, timeout: 90_000 },
-      );
-      expect(stdout).toContain('sample finished');
-    });
+    it(`${sample.slug} runs and exits by itself`, () => runSample(sample.slug));
+  }
+});
+
+/**
+ * The event samples again with RABBITMQ_URL set, as a deployed service runs them: the same code
+ * on a private broker (in memory above). Runs after the programs above were written.
+ */
+describe('event samples on a real broker (from sources)', () => {
+  let broker: RabbitMQServer;
+  beforeAll(async () => {
+    broker = await startRabbitMQ();
+  }, 180_000);
+  afterAll(() => broker?.stop());
+
+  for (const sample of samples.filter((s) => s.slug.startsWith('events-'))) {
+    it(`${sample.slug} runs on RabbitMQ and exits by itself`, () =>
+      runSample(sample.slug, { RABBITMQ_URL: broker.url }));
   }
 });

@@ -3,9 +3,12 @@
  * conversations, then a TTS outage (breaker opening, fast CIRCUIT_OPEN failures, the saga
  * compensating) and its recovery. `pnpm demo --etcd`: the same with each service in a process of
  * its own, found by name through a private etcd. `--tls` (with either): every hop over mutual
- * TLS, with certificates made at start.
+ * TLS, with certificates made at start. Each conversation's saga publishes `conversation.completed`
+ * or `conversation.failed` on the event bus and an analytics subscriber counts them, in memory;
+ * `--rabbitmq` (with any): through a private RabbitMQ broker, stopped and restarted mid-run.
  */
 import { ServiceError } from '@clone/service-errors';
+import { type DemoEvents, startEvents } from './demo-events';
 import { bold, brief, cyan, dim, green, heading, log, ms, red, yellow } from './demo-output';
 import { type Deployment, inProcess, SetupError, withEtcd } from './deployments';
 import { decodeSpeech, durationMs, encodeSpeech } from './lib/speech-codec';
@@ -15,6 +18,7 @@ import { DEMO_JWT_SECRET } from './services/index';
 
 const ETCD = process.argv.includes('--etcd');
 const TLS = process.argv.includes('--tls');
+const RABBITMQ = process.argv.includes('--rabbitmq');
 const JWT_SECRET = process.env.JWT_SECRET ?? DEMO_JWT_SECRET;
 
 // ---------------------------------------------------------------------------------------------
@@ -166,8 +170,17 @@ async function main(): Promise<void> {
 
 async function run(tls: DemoTls | undefined): Promise<void> {
   heading(
-    `Starting the example services (${ETCD ? 'etcd mode' : 'in-memory mode'}${tls === undefined ? '' : ', mutual TLS'})`,
+    `Starting the example services (${ETCD ? 'etcd mode' : 'in-memory mode'}${tls === undefined ? '' : ', mutual TLS'}${RABBITMQ ? ', RabbitMQ' : ''})`,
   );
+  const events = await startEvents({ rabbitmq: RABBITMQ, onInterrupt });
+  try {
+    await withServices(tls, events);
+  } finally {
+    await events.close();
+  }
+}
+
+async function withServices(tls: DemoTls | undefined, events: DemoEvents): Promise<void> {
   const options = {
     jwtSecret: JWT_SECRET,
     healthCheckIntervalMs: SETTINGS.healthCheckIntervalMs,
@@ -188,6 +201,7 @@ async function run(tls: DemoTls | undefined): Promise<void> {
       registry: deployment.registry,
       ...SETTINGS,
       client: { ...SETTINGS.client, ...(tls === undefined ? {} : { credentials: tls.client }) },
+      publisher: events.publisher,
     });
     const counters = new Map<string, number>();
     liveView(orchestrator, counters);
@@ -200,7 +214,12 @@ async function run(tls: DemoTls | undefined): Promise<void> {
 
     let n = 0;
     let failures = 0;
-    for (const text of UTTERANCES.slice(0, 3)) if (!(await converse(orchestrator, ++n, text))) failures++;
+    if (!(await converse(orchestrator, ++n, UTTERANCES[0]!))) failures++;
+    // --rabbitmq: the broker stops once the analytics queue has carried an event, and comes back
+    // after two more conversations, whose events wait in the publisher's buffer meanwhile.
+    await events.stopBroker();
+    for (const text of UTTERANCES.slice(1, 3)) if (!(await converse(orchestrator, ++n, text))) failures++;
+    await events.restartBroker();
 
     heading('Failure: the TTS service dies');
     await deployment.crash('tts');
@@ -235,6 +254,8 @@ async function run(tls: DemoTls | undefined): Promise<void> {
     log(`waiting ${wait} ms for the reset timeout, after which the next call may probe the circuit`);
     await new Promise((r) => setTimeout(r, wait + 50));
     if (!(await converse(orchestrator, ++n, UTTERANCES[5]!))) failures++;
+    // Two conversations failed during the TTS outage, `failures` others.
+    await events.summary({ completed: n - 2 - failures, failed: 2 + failures });
 
     heading('Done');
     log(`${n - 2 - failures} of ${n - 2} conversations completed outside the outage; circuits:`);

@@ -11,11 +11,12 @@ import {
   ClientFactory,
   type ClientFactoryOptions,
   type ClientTarget,
+  channelCredentials,
   SERVICE_KINDS,
   type ServiceKind,
 } from '@clone/grpc-proto';
 import { ServiceError } from '@clone/service-errors';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { ServiceTls } from './services/index';
 
 /** The demo's mutual-TLS material. */
@@ -53,6 +54,7 @@ export async function demoTls(): Promise<DemoTls> {
       ]),
     );
     const pair = (kind: ServiceKind) => services.get(kind)!;
+    const client = { rootCerts: certs.ca, certChain: orchestrator.cert, privateKey: orchestrator.key };
     const probe = async (
       caller: string,
       credentials: ClientFactoryOptions['credentials'],
@@ -77,8 +79,9 @@ export async function demoTls(): Promise<DemoTls> {
       dir: certs.dir,
       server: (kind) => ({ ca: certs.ca, cert: pair(kind).cert, key: pair(kind).key }),
       serverFiles: (kind) => ({ ca: certs.caFile, cert: pair(kind).certFile, key: pair(kind).keyFile }),
-      client: { rootCerts: certs.ca, certChain: orchestrator.cert, privateKey: orchestrator.key },
-      healthCheckCredentials: grpc.credentials.createSsl(certs.ca, orchestrator.key, orchestrator.cert),
+      client,
+      // The same helper as the clients' channels: one set of TLS settings, one way to read them.
+      healthCheckCredentials: channelCredentials(client),
       probeRefusals: async (target) => [
         await probe('a client without a certificate', { rootCerts: certs.ca }, target),
         await probe(

@@ -3,8 +3,11 @@
  * (typed, authenticated clients; a circuit breaker and a retry policy per service) and the
  * seed's four-step conversation saga, transcribe-audio → retrieve-context → generate-response →
  * synthesize-speech, each step one `executeServiceCall`. When a step fails for good, the
- * completed steps are compensated in reverse order (RAG `ClearCache`, …).
+ * completed steps are compensated in reverse order (RAG `ClearCache`, …). When the saga ends, a
+ * `conversation.completed` or `conversation.failed` event goes to the publisher, if one is given.
  */
+
+import type { EventEnvelope } from '@clone/event-bus';
 import {
   type ASRClient,
   type ClientFactoryOptions,
@@ -26,7 +29,11 @@ import {
   ServiceError,
   type Unsubscribe,
 } from '@clone/service-errors';
+import { conversationEvent } from './conversation-events';
 import { SAMPLE_RATE } from './lib/speech-codec';
+
+/** The orchestrator's service name: its manager's, and the `source` of the events it publishes. */
+export const ORCHESTRATOR_SERVICE = 'websocket-server';
 
 /** The saga's context, as in the seed (plus what the demo prints). */
 export interface ConversationContext {
@@ -80,6 +87,11 @@ export interface ConversationOrchestratorOptions {
   circuitBreaker?: CircuitBreakerOptions | undefined;
   retry?: RetryOptions | undefined;
   client?: ClientFactoryOptions | undefined;
+  /**
+   * Where the conversation events go (e.g. a `BackgroundPublisher`). `publish` must return at once:
+   * a user's reply never waits for the broker.
+   */
+  publisher?: { publish(event: EventEnvelope): void } | undefined;
 }
 
 type Stream<T> = NodeJS.ReadableStream & {
@@ -113,11 +125,12 @@ export class ConversationOrchestrator {
   readonly #llm: LLMClient;
   readonly #tts: TTSClient;
   readonly #lipsync: LipSyncClient;
+  readonly #publisher: ConversationOrchestratorOptions['publisher'];
 
   constructor(options: ConversationOrchestratorOptions) {
     this.comm = new ServiceCommunicationManager({
       serviceId: 'websocket-server-1',
-      serviceName: 'websocket-server',
+      serviceName: ORCHESTRATOR_SERVICE,
       jwtSecret: options.jwtSecret,
       tokenExpirySeconds: 3600,
       healthCheckIntervalMs: options.healthCheckIntervalMs ?? 30_000,
@@ -128,6 +141,7 @@ export class ConversationOrchestrator {
       ...(options.retry === undefined ? {} : { retry: options.retry }),
       ...(options.client === undefined ? {} : { client: options.client }),
     });
+    this.#publisher = options.publisher;
     const at = options.endpoints ?? {};
     // As in the seed: an explicit endpoint and the permissions each client's token carries.
     this.#asr = this.comm.createASRClient(at.asr, ['asr:read']);
@@ -322,6 +336,7 @@ export class ConversationOrchestrator {
         },
       )
       .execute();
+    this.#publisher?.publish(conversationEvent(turn, saga, ORCHESTRATOR_SERVICE));
 
     let frames = 0;
     if (saga.success && saga.context.audioData !== undefined) {

@@ -8,6 +8,7 @@ set -euo pipefail
 declare -A probe=(
   [etcd-server]='command -v etcd'
   [postgresql]='ls /usr/lib/postgresql/*/bin/initdb'
+  [rabbitmq-server]='test -x /usr/lib/rabbitmq/bin/rabbitmq-server && command -v epmd'
   [openssl]='command -v openssl'
 )
 wanted=("$@")

@@ -80,6 +80,8 @@ export async function startService<K extends ServiceKind>(
   const serviceId = options.serviceId ?? `${kind}-service-1`;
   const services: ServiceImplementations = { [kind]: handlers };
   const server = createServiceServer({
+    // Tokens must name this service as their audience: one sent to another service is refused here.
+    serviceName: kind,
     auth: options.auth ?? { jwtSecret: process.env.JWT_SECRET ?? DEMO_JWT_SECRET },
     services,
     requirePermissions,

@@ -23,20 +23,48 @@ export class ConcurrencyGate {
   }
 
   /** Runs `task` when a slot is free; resolves or rejects with it. */
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.#active >= this.#limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#active++;
+  run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#active < this.#limit) {
+      this.#active++;
+      return this.#start(task);
+    }
+    // The slot is handed over by the task that frees it (already counted in #active), so a task
+    // arriving in between cannot take it and run one over the limit.
+    return new Promise<void>((resolve) => this.#waiting.push(resolve)).then(() => this.#start(task));
+  }
+
+  /** Runs `task` in a slot already taken. Plain promise callbacks, not an async function: per event. */
+  #start<T>(task: () => Promise<T>): Promise<T> {
+    let running: Promise<T>;
     try {
-      return await task();
-    } finally {
-      this.#active--;
-      const next = this.#waiting.shift();
-      if (next !== undefined) next();
-      else if (this.#active === 0) {
-        const idle = this.#idle;
-        this.#idle = [];
-        for (const resolve of idle) resolve();
-      }
+      running = task();
+    } catch (error) {
+      this.#release();
+      return Promise.reject(error);
+    }
+    return running.then(
+      (value) => {
+        this.#release();
+        return value;
+      },
+      (error: unknown) => {
+        this.#release();
+        throw error;
+      },
+    );
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) {
+      next();
+      return;
+    }
+    this.#active--;
+    if (this.#active === 0) {
+      const idle = this.#idle;
+      this.#idle = [];
+      for (const resolve of idle) resolve();
     }
   }
 

@@ -1,7 +1,9 @@
-import { parseOptions, ServiceError, ServiceErrorCode } from '@clone/service-errors';
+import { parseOptions } from '@clone/service-errors';
 import { z } from 'zod';
+import { badRequest } from './bad-request';
 import { type EventEnvelope, eventTypeSchema } from './event';
 import { EventBuilder, type EventInput } from './event-builder';
+import { parseOrThrow } from './parse-or-throw';
 
 /**
  * An event type declared once with the zod schema of its `data`: `publish` validates against it,
@@ -38,15 +40,7 @@ export function defineEvent<K extends string, S extends z.ZodType>(
     'defineEvent',
   );
   if (!(schema instanceof z.ZodType)) {
-    throw new ServiceError(
-      ServiceErrorCode.BAD_REQUEST,
-      'defineEvent: schema must be a zod schema',
-      undefined,
-      {
-        retryable: false,
-        metadata: { field: 'schema' },
-      },
-    );
+    throw badRequest('defineEvent: schema must be a zod schema', 'schema');
   }
   return {
     type,
@@ -67,5 +61,18 @@ export function defineEvent<K extends string, S extends z.ZodType>(
  * BAD_REQUEST; returns the parsed data (zod defaults and transforms applied).
  */
 export function parseEventData(definition: EventDefinition, data: unknown, context: string): unknown {
-  return parseOptions(z.object({ data: definition.schema }), { data }, context).data;
+  return parseOrThrow(dataSchemaOf(definition.schema), { data }, context).data;
+}
+
+// One wrapper per schema, built on first use: building a zod object costs more than parsing with it.
+const wrappers = new WeakMap<z.ZodType, z.ZodObject<{ data: z.ZodType }>>();
+
+/** `{ data: schema }`, so an issue's path names `data.<field>`. */
+function dataSchemaOf(schema: z.ZodType): z.ZodObject<{ data: z.ZodType }> {
+  let wrapper = wrappers.get(schema);
+  if (wrapper === undefined) {
+    wrapper = z.object({ data: schema });
+    wrappers.set(schema, wrapper);
+  }
+  return wrapper;
 }

@@ -1,5 +1,5 @@
-import { ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import type { z } from 'zod';
+import { badRequest } from './bad-request';
 import { type EventBusOptions, eventBusOptionsSchema } from './event-bus-options';
 
 /** Environment variables, as `process.env` holds them. */
@@ -30,11 +30,10 @@ export function eventBusOptionsFromEnv(env: Env = process.env): Partial<EventBus
     // Plain decimal only: Number() would also take '0x10' or '1e3', which no one means here.
     const result = shape[field]!.safeParse(/^\d+$/.test(raw) ? Number(raw) : Number.NaN);
     if (!result.success) {
-      throw new ServiceError(
-        ServiceErrorCode.BAD_REQUEST,
+      throw badRequest(
         `${variable} ${result.error.issues[0]?.message ?? 'is invalid'}, got '${raw}'`,
-        undefined,
-        { retryable: false, metadata: { variable, field } },
+        field,
+        { variable },
       );
     }
     options[field] = result.data;

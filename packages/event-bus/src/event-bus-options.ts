@@ -10,6 +10,7 @@ import type { Clock, Logger } from '@clone/service-errors';
 import { z } from 'zod';
 import type { EventDefinition } from './define-event';
 import type { Inbox } from './inbox';
+import { objectOption } from './object-option';
 import type { EventTransport } from './transport';
 
 /** Options of {@link createEventBus}. Only `serviceName` is required. */
@@ -71,16 +72,7 @@ export const eventBusOptionsSchema = z.strictObject({
   logger: loggerOption<Logger>().optional(),
   clock: clockOption<Clock>().optional(),
   random: randomOption().optional(),
-  inbox: z
-    .custom<Inbox>(
-      (v) =>
-        typeof v === 'object' &&
-        v !== null &&
-        typeof (v as Inbox).has === 'function' &&
-        typeof (v as Inbox).add === 'function',
-      { error: 'must be an Inbox ({ has, add })' },
-    )
-    .optional(),
+  inbox: objectOption<Inbox>(['has', 'add'], 'must be an Inbox ({ has, add })').optional(),
   inboxCapacity: intAtLeast(1).default(10_000),
   retryAttempts: intAtLeast(0, 100).default(3),
   retryDelayMs: durationMs().default(1000),
@@ -92,14 +84,10 @@ export const eventBusOptionsSchema = z.strictObject({
   reconnectDelayMs: durationMs().default(100),
   maxReconnectDelayMs: durationMs().default(10_000),
   heartbeatSeconds: intAtLeast(0, 3600).default(10),
-  transport: z
-    .custom<EventTransport>(
-      (v) => typeof v === 'object' && v !== null && typeof (v as EventTransport).publish === 'function',
-      {
-        error: 'must be an EventTransport',
-      },
-    )
-    .optional(),
+  transport: objectOption<EventTransport>(
+    ['connect', 'publish', 'consume', 'close', 'on'],
+    'must be an EventTransport',
+  ).optional(),
 });
 
 /** Options after parsing. */

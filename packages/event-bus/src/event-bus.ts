@@ -3,12 +3,12 @@ import {
   Emitter,
   type Logger,
   noopLogger,
-  parseOptions,
   ServiceError,
   ServiceErrorCode,
   systemClock,
   type Unsubscribe,
 } from '@clone/service-errors';
+import { badRequest } from './bad-request';
 import type { DeadLetter } from './dead-letter';
 import { type EventDefinition, type EventOf, parseEventData } from './define-event';
 import { type EventEnvelope, envelopeSchema } from './event';
@@ -16,6 +16,7 @@ import type { ResolvedEventBusOptions } from './event-bus-options';
 import { type ConsumerContext, createDeliveryHandler, type EventHandler } from './event-consumer';
 import { type EventBusStats, EventStats } from './event-stats';
 import { type Inbox, MemoryInbox } from './inbox';
+import { parseOrThrow } from './parse-or-throw';
 import { resolveSubscription, type SubscribeOptions, type SubscriptionSpec } from './subscription';
 import type { EventTransport } from './transport';
 
@@ -97,6 +98,26 @@ export class EventBus {
   }
 
   /**
+   * Checks an event as `publish` does, without publishing it: the envelope, that its type is
+   * declared (when `events` were given), and its data against the type's schema. Throws
+   * BAD_REQUEST naming the field; returns the envelope. The outbox checks events with it before
+   * storing them, so a bad event fails inside the caller's transaction, not later in the relay.
+   */
+  validate(event: EventEnvelope): EventEnvelope {
+    const checked = parseOrThrow(envelopeSchema, event, 'publish') as EventEnvelope;
+    const definition = this.#catalog.get(checked.type);
+    if (definition !== undefined) {
+      parseEventData(definition, checked.data, `publish '${checked.type}'`);
+    } else if (this.#catalog.size > 0) {
+      throw badRequest(
+        `publish: type '${checked.type}' is not a declared event (declare it with defineEvent and pass it in 'events')`,
+        'type',
+      );
+    }
+    return checked;
+  }
+
+  /**
    * Validates and publishes an event; resolves once the broker confirmed it. Rejects with
    * BAD_REQUEST (naming the field) for an invalid envelope, an undeclared type when `events` were
    * given, or data failing its schema: nothing is published then. Rejects with SERVICE_UNAVAILABLE
@@ -105,19 +126,9 @@ export class EventBus {
    * (consumers deduplicate by id).
    */
   async publish(event: EventEnvelope): Promise<void> {
-    const checked = parseOptions(envelopeSchema, event, 'publish') as EventEnvelope;
-    const definition = this.#catalog.get(checked.type);
-    if (definition !== undefined) {
-      parseEventData(definition, checked.data, `publish '${checked.type}'`);
-    } else if (this.#catalog.size > 0) {
-      throw new ServiceError(
-        ServiceErrorCode.BAD_REQUEST,
-        `publish: type '${checked.type}' is not a declared event (declare it with defineEvent and pass it in 'events')`,
-        undefined,
-        { retryable: false, metadata: { field: 'type' } },
-      );
-    }
-    const transport = await this.#ready();
+    const checked = this.validate(event);
+    // Once connected, skip the wait on #ready(): it costs a turn of the event loop's microtasks.
+    const transport = this.#current !== undefined && !this.#closed ? this.#current : await this.#ready();
     await transport.publish(checked.type, JSON.stringify(event), {
       'x-correlation-id': checked.correlationId,
       'x-event-id': checked.id,
@@ -159,23 +170,13 @@ export class EventBus {
       opts = { ...rest, queue, retryAttempts: retries, retryDelayMs: retryDelay };
     }
     if (typeof fn !== 'function') {
-      throw new ServiceError(
-        ServiceErrorCode.BAD_REQUEST,
-        'subscribe: handler must be a function',
-        undefined,
-        {
-          retryable: false,
-          metadata: { field: 'handler' },
-        },
-      );
+      throw badRequest('subscribe: handler must be a function', 'handler');
     }
     if (this.#closed) throw closedError();
     if (this.#specs.length >= this.#options.maxSubscriptions) {
-      throw new ServiceError(
-        ServiceErrorCode.BAD_REQUEST,
+      throw badRequest(
         `subscribe: this bus already has maxSubscriptions (${this.#options.maxSubscriptions}) subscriptions`,
-        undefined,
-        { retryable: false, metadata: { field: 'maxSubscriptions' } },
+        'maxSubscriptions',
       );
     }
     const spec = resolveSubscription(pattern, withoutUndefined(opts), {

@@ -17,8 +17,12 @@ export interface Inbox {
  */
 export class MemoryInbox implements Inbox {
   readonly #capacity: number;
-  // A Set iterates in insertion order: its first key is the oldest.
   readonly #keys = new Set<string>();
+  // The keys in the order they were added, as a ring: the slot written next holds the oldest key.
+  // Finding the oldest through the Set's iterator instead walks past every deleted entry the Set
+  // has not compacted yet, which grows with the capacity and made each add cost microseconds.
+  readonly #order: (string | undefined)[] = [];
+  #next = 0;
 
   constructor(capacity = 10_000) {
     this.#capacity = capacity;
@@ -30,11 +34,11 @@ export class MemoryInbox implements Inbox {
 
   add(key: string): void {
     if (this.#keys.has(key)) return;
+    const oldest = this.#order[this.#next];
+    if (oldest !== undefined) this.#keys.delete(oldest);
+    this.#order[this.#next] = key;
+    this.#next = (this.#next + 1) % this.#capacity;
     this.#keys.add(key);
-    if (this.#keys.size > this.#capacity) {
-      const oldest = this.#keys.values().next().value as string;
-      this.#keys.delete(oldest);
-    }
   }
 
   /** How many keys it holds (at most its capacity). */

@@ -15,5 +15,12 @@ export type { EventBusOptions } from './event-bus-options';
 export type { EventHandler } from './event-consumer';
 export type { EventBusStats } from './event-stats';
 export { type Inbox, MemoryInbox } from './inbox';
+export {
+  PostgresOutbox,
+  type PostgresOutboxEvents,
+  type PostgresOutboxOptions,
+  type SqlClient,
+  type SqlPool,
+} from './postgres-outbox';
 export type { SubscribeOptions, SubscriptionPriority, SubscriptionSpec } from './subscription';
 export type { Delivery, DeliveryHandler, EventTransport, Outcome, TransportEvents } from './transport';

@@ -4,6 +4,9 @@ import { type DeadLetter, toDeadLetter } from './dead-letter';
 import type { SubscriptionSpec } from './subscription';
 import type { Delivery, DeliveryHandler, EventTransport, Outcome, TransportEvents } from './transport';
 
+/** Routing keys whose queues are remembered at once; past it the memo starts over. */
+const MAX_ROUTES = 1000;
+
 interface Consumer {
   readonly spec: SubscriptionSpec;
   readonly handler: DeliveryHandler;
@@ -32,6 +35,8 @@ export class MemoryTransport implements EventTransport {
   readonly #queues = new Map<string, MemoryQueue>();
   readonly #events = new Emitter<TransportEvents>();
   readonly #inFlight = new Set<Promise<void>>();
+  /** The queues each routing key reaches, as the broker's exchange would compute; reset on subscribe. */
+  readonly #routes = new Map<string, MemoryQueue[]>();
   #closed = false;
 
   constructor(deps: { clock: Clock; logger: Logger }) {
@@ -53,10 +58,7 @@ export class MemoryTransport implements EventTransport {
 
   async publish(routingKey: string, body: string): Promise<void> {
     this.#assertOpen();
-    const targets = [...this.#queues.values()].filter((q) => q.patterns.some((s) => s.matches(routingKey)));
-    // Higher-priority subscriptions are served first when one event matches several.
-    targets.sort((a, b) => topPriority(b) - topPriority(a));
-    for (const queue of targets) {
+    for (const queue of this.#route(routingKey)) {
       queue.messages.push({ body, routingKey, attempt: 1, firstFailureAt: undefined });
       this.#dispatch(queue);
     }
@@ -66,6 +68,7 @@ export class MemoryTransport implements EventTransport {
     this.#assertOpen();
     const queue = this.#queue(spec.queue);
     queue.patterns.push(spec);
+    this.#routes.clear();
     queue.consumers.push({ spec, handler, gate: new ConcurrencyGate(spec.concurrency) });
     this.#dispatch(queue);
   }
@@ -161,22 +164,40 @@ export class MemoryTransport implements EventTransport {
       const consumer = this.#pickConsumer(queue);
       if (consumer === undefined) return;
       const delivery = queue.messages.shift()!;
-      const run = consumer.gate
+      const run: Promise<void> = consumer.gate
         .run(() => consumer.handler(delivery))
         .then(
-          (outcome) => this.#settle(queue, consumer, delivery, outcome),
+          (outcome) => {
+            this.#inFlight.delete(run);
+            try {
+              this.#settle(queue, consumer, delivery, outcome);
+            } finally {
+              this.#dispatch(queue);
+            }
+          },
           (error: unknown) => {
+            this.#inFlight.delete(run);
             // Our own failure (e.g. an inbox that threw), not the handler's: keep the message.
             this.#events.emit('error', error instanceof Error ? error : new Error(String(error)));
             queue.messages.unshift(delivery);
+            this.#dispatch(queue);
           },
-        )
-        .finally(() => {
-          this.#inFlight.delete(run);
-          this.#dispatch(queue);
-        });
+        );
       this.#inFlight.add(run);
     }
+  }
+
+  /** The queues bound to `routingKey`, higher-priority subscriptions first when several match. */
+  #route(routingKey: string): MemoryQueue[] {
+    let targets = this.#routes.get(routingKey);
+    if (targets === undefined) {
+      targets = [...this.#queues.values()].filter((q) => q.patterns.some((s) => s.matches(routingKey)));
+      targets.sort((a, b) => topPriority(b) - topPriority(a));
+      // Bounded: a stream of distinct routing keys must not grow this without end.
+      if (this.#routes.size >= MAX_ROUTES) this.#routes.clear();
+      this.#routes.set(routingKey, targets);
+    }
+    return targets;
   }
 
   #pickConsumer(queue: MemoryQueue): Consumer | undefined {

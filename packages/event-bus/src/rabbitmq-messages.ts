@@ -2,7 +2,7 @@ import type { ConsumeMessage, GetMessage, MessagePropertyHeaders } from 'amqplib
 import { type DeadLetter, type DeadLetterReason, toDeadLetter } from './dead-letter';
 import type { Delivery, Outcome } from './transport';
 
-/** Headers this bus sets beyond the event's own (`x-correlation-id`, `x-event-id`, `x-source`). */
+/** Headers this bus sets on a message it sends again: to a retry queue, the dead letters, or back on replay. */
 export const HEADER = {
   attempt: 'x-attempt',
   firstFailureAt: 'x-first-failure-at',

@@ -1,5 +1,7 @@
 import { backoffDelay, Emitter, ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import * as amqp from 'amqplib';
+import { AckBatcher } from './ack-batcher';
+import { coalesceWrites } from './coalesce-writes';
 import { ConcurrencyGate } from './concurrency-gate';
 import type { DeadLetter } from './dead-letter';
 import type { TransportConfig } from './event-bus-options';
@@ -15,6 +17,8 @@ interface Consumer {
   readonly handler: DeliveryHandler;
   readonly gate: ConcurrencyGate;
   channel: amqp.Channel | undefined;
+  /** Acknowledges the deliveries of `channel`; replaced with it on every attach. */
+  acks: AckBatcher | undefined;
   tag: string | undefined;
   attached: (() => void)[];
 }
@@ -80,6 +84,7 @@ export class RabbitMQTransport implements EventTransport {
       handler,
       gate: new ConcurrencyGate(spec.concurrency),
       channel: undefined,
+      acks: undefined,
       tag: undefined,
       attached: [],
     };
@@ -161,6 +166,8 @@ export class RabbitMQTransport implements EventTransport {
       }),
     ]);
     this.#config.clock.clearTimeout(timer);
+    // Handlers that finished are acknowledged now, not on a turn of the loop after the close.
+    for (const consumer of this.#consumers) consumer.acks?.flush();
     this.#buffer.rejectAll(closedError());
     for (const w of this.#waiters.splice(0)) w.reject(closedError());
     const session = this.#session;
@@ -178,7 +185,11 @@ export class RabbitMQTransport implements EventTransport {
         url.searchParams.set('heartbeat', String(this.#config.heartbeatSeconds));
       connection = await amqp.connect(url.toString(), {
         clientProperties: { connection_name: this.#config.serviceName },
+        // Nagle's algorithm held a lone confirmed publish back (~20% slower one at a time, measured);
+        // bursts still leave in one write (coalesceWrites).
+        noDelay: true,
       });
+      coalesceWrites(connection);
       connection.on('error', () => {}); // 'close' follows and carries the error
       const publisher = await connection.createConfirmChannel();
       const session: Session = { connection, publisher, lost: false };
@@ -214,6 +225,7 @@ export class RabbitMQTransport implements EventTransport {
     if (this.#session === session) this.#session = undefined;
     for (const consumer of this.#consumers) {
       consumer.channel = undefined;
+      consumer.acks = undefined;
       consumer.tag = undefined;
     }
     // Unconfirmed publishes may or may not be stored: send them again after reconnecting.
@@ -256,38 +268,53 @@ export class RabbitMQTransport implements EventTransport {
     channel.on('close', () => this.#lose(session, undefined));
     await channel.prefetch(consumer.spec.prefetch);
     await declareSubscription(channel, this.#config.exchange, consumer.spec, consumer.names);
+    const acks = new AckBatcher(channel, () => !session.lost);
     const { consumerTag } = await channel.consume(consumer.names.main, (message) => {
       if (message === null)
         this.#lose(session, new Error(`consumer of ${consumer.names.main} cancelled by the broker`));
-      else this.#deliver(session, consumer, channel, message);
+      else this.#deliver(session, consumer, channel, acks, message);
     });
     consumer.channel = channel;
+    consumer.acks = acks;
     consumer.tag = consumerTag;
     for (const resolve of consumer.attached.splice(0)) resolve();
   }
 
-  #deliver(session: Session, consumer: Consumer, channel: amqp.Channel, message: amqp.ConsumeMessage): void {
-    const run = consumer.gate
+  #deliver(
+    session: Session,
+    consumer: Consumer,
+    channel: amqp.Channel,
+    acks: AckBatcher,
+    message: amqp.ConsumeMessage,
+  ): void {
+    const tag = message.fields.deliveryTag;
+    acks.received(tag);
+    const run: Promise<void> = consumer.gate
       .run(async () => {
         // Closing: leave it unacknowledged, the broker gives it to another consumer.
         if (this.#closed || session.lost) return;
         const delivery = toDelivery(message);
         const outcome = await consumer.handler(delivery);
         if (outcome.action !== 'ack') await this.#resend(consumer, message, delivery, outcome);
-        if (!session.lost) channel.ack(message);
+        acks.done(tag);
       })
-      .catch((error: unknown) => {
-        this.#events.emit('error', error instanceof Error ? error : new Error(String(error)));
-        // Back on the queue (counts toward the delivery limit); a dead channel returns it anyway.
-        if (!session.lost) {
+      .then(
+        () => {
+          this.#inFlight.delete(run);
+        },
+        (error: unknown) => {
+          this.#inFlight.delete(run);
+          this.#events.emit('error', error instanceof Error ? error : new Error(String(error)));
+          // Back on the queue (counts toward the delivery limit); a dead channel returns it anyway.
+          if (session.lost) return;
+          acks.skip(tag);
           try {
             channel.nack(message, false, true);
           } catch {
             // channel closed meanwhile
           }
-        }
-      })
-      .finally(() => this.#inFlight.delete(run));
+        },
+      );
     this.#inFlight.add(run);
   }
 
@@ -336,6 +363,8 @@ export class RabbitMQTransport implements EventTransport {
     this.#buffer.sent(pending, session);
     const { 'x-event-id': messageId, 'x-correlation-id': correlationId } = pending.headers;
     try {
+      // The event's id and correlation id travel as AMQP properties, not a headers table: the
+      // broker parses a table on every publish, and the envelope in the body carries them anyway.
       session.publisher.publish(
         this.#config.exchange,
         pending.routingKey,
@@ -345,8 +374,7 @@ export class RabbitMQTransport implements EventTransport {
           contentType: 'application/json',
           ...(messageId === undefined ? {} : { messageId }),
           ...(correlationId === undefined ? {} : { correlationId }),
-          appId: this.#config.serviceName,
-          headers: pending.headers,
+          appId: pending.headers['x-source'] ?? this.#config.serviceName,
         },
         (error) => this.#buffer.confirmed(pending, session, error, (p) => this.#send(p)),
       );

@@ -1,4 +1,4 @@
-import { ServiceError, ServiceErrorCode } from '@clone/service-errors';
+import { badRequest } from './bad-request';
 
 const WORD = /^[A-Za-z0-9_-]+$/;
 
@@ -10,11 +10,9 @@ const WORD = /^[A-Za-z0-9_-]+$/;
 export function assertTopicPattern(pattern: unknown, field = 'pattern'): asserts pattern is string {
   const words = typeof pattern === 'string' && pattern.length <= 255 ? pattern.split('.') : undefined;
   if (words?.every((w) => w === '*' || w === '#' || WORD.test(w))) return;
-  throw new ServiceError(
-    ServiceErrorCode.BAD_REQUEST,
+  throw badRequest(
     `subscribe: ${field} must be dot-separated words, '*' (one word) or '#' (zero or more words), got ${JSON.stringify(pattern)}`,
-    undefined,
-    { retryable: false, metadata: { field } },
+    field,
   );
 }
 

@@ -50,7 +50,10 @@ export interface EventTransport {
   /** Connects (idempotent). Rejects with SERVICE_UNAVAILABLE when the first attempt fails; keeps trying after. */
   connect(): Promise<void>;
   isConnected(): boolean;
-  /** Resolves once the event is stored durably for every queue bound to it. */
+  /**
+   * Resolves once the event is stored durably for every queue bound to it. `headers` name the
+   * event (`x-event-id`, `x-correlation-id`, `x-source`); RabbitMQ carries them as AMQP properties.
+   */
   publish(routingKey: string, body: string, headers: Record<string, string>): Promise<void>;
   /** Starts consuming a subscription (and again after every reconnect) until close. */
   consume(spec: SubscriptionSpec, handler: DeliveryHandler): Promise<void>;

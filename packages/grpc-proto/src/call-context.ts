@@ -1,5 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomId } from '@clone/internal';
+import { correlationStorage, randomId } from '@clone/internal';
 import type { Metadata } from '@grpc/grpc-js';
 
 /** The metadata key that carries a request's correlation id across services. */
@@ -30,12 +29,8 @@ export interface CallContext {
   readonly deadline?: number | undefined;
 }
 
-// One storage per process, shared by every copy of this package (ESM and CJS loaded together):
-// a server handler wrapped by one copy must be seen by the client interceptor of the other.
-const KEY = Symbol.for('@clone/grpc-proto.call-context');
-const shared = globalThis as Record<symbol, unknown>;
-if (shared[KEY] === undefined) shared[KEY] = new AsyncLocalStorage<CallContext>();
-const storage = shared[KEY] as AsyncLocalStorage<CallContext>;
+// The process-wide storage the event bus shares: an event published in a handler carries its id.
+const storage = correlationStorage<CallContext>();
 
 /** The current call context, if the code runs inside one. */
 export function currentCallContext(): CallContext | undefined {
@@ -72,11 +67,16 @@ export function withCorrelationId<T>(correlationId: string | undefined, fn: () =
 // Printable ASCII without spaces, bounded: an id from outside is echoed into logs and onward calls.
 const VALID_ID = /^[\x21-\x7e]{1,128}$/;
 
+/** Whether `value` can be sent as a correlation id (1–128 printable ASCII characters, no spaces). */
+export function isValidCorrelationId(value: unknown): value is string {
+  return typeof value === 'string' && VALID_ID.test(value);
+}
+
 /**
  * The correlation id of inbound metadata when it holds a sane one (1–128 printable ASCII
  * characters), else undefined.
  */
 export function readCorrelationId(metadata: Metadata): string | undefined {
   const value = metadata.get(CORRELATION_ID_HEADER)[0];
-  return typeof value === 'string' && VALID_ID.test(value) ? value : undefined;
+  return isValidCorrelationId(value) ? value : undefined;
 }

@@ -47,44 +47,23 @@ export function executeCall<T>(
   options: ServiceCallOptions,
   env: ExecutorEnvironment,
 ): Promise<T> {
-  const outer = currentCallContext();
-  const correlationId =
-    options.correlationId ?? outer?.correlationId ?? newCorrelationId(env.createCorrelationId);
-  const inbound = outer?.deadline;
-  const idempotent = options.idempotent;
-  let attempts = 0;
-  // Plain functions and one `.then` rather than async/await: this runs on every call, and each
-  // promise costs more while AsyncLocalStorage is tracking them.
-  const attempt = (ctx: ExecuteContext): PromiseLike<T> | T => {
-    attempts = ctx.attempt;
-    // A retry that wakes after close() must not start: the channels are gone.
-    if (env.closed()) throw closedError(serviceName);
-    const record: AttemptRecord = { calls: 0, nonIdempotent: false, deadline: ctx.deadline };
-    const failed = (raw: unknown): never => {
-      const error = ServiceError.from(raw, serviceName);
-      if (idempotent === false || (idempotent === undefined && record.nonIdempotent)) doNotRetry.add(error);
-      throw error;
-    };
-    return runInCallContext({ correlationId, attempt: record, deadline: inbound }, () => {
-      let result: PromiseLike<T> | T;
-      try {
-        result = fn(ctx);
-      } catch (raw) {
-        return failed(raw);
-      }
-      return isThenable(result) ? result.then(undefined, failed) : result;
-    });
-  };
-  const run = policies.policy.execute(attempt, options.signal) as Promise<T>;
+  const call = new ServiceCall(serviceName, fn, options, env);
+  // Arrows passed inline and methods on a prototype rather than named closures made per call:
+  // this runs on every call, and a closure per step is an allocation (and, under a
+  // transpiler that keeps function names, a property definition) each time.
+  const run = policies.policy.execute((ctx) => call.attempt(ctx), options.signal) as Promise<T>;
   const events = env.events;
-  const timed = events.hasListeners('callSucceeded') || events.hasListeners('callFailed');
-  if (!timed)
+  if (!(events.hasListeners('callSucceeded') || events.hasListeners('callFailed')))
     return run.then(undefined, (raw: unknown) => Promise.reject(finalError(raw, serviceName, policies)));
   const clock = env.clock;
   const start = clock.now();
   return run.then(
     (value) => {
-      events.emit('callSucceeded', { service: serviceName, durationMs: clock.now() - start, attempts });
+      events.emit('callSucceeded', {
+        service: serviceName,
+        durationMs: clock.now() - start,
+        attempts: call.attempts,
+      });
       return value;
     },
     (raw: unknown) => {
@@ -92,12 +71,73 @@ export function executeCall<T>(
       events.emit('callFailed', {
         service: serviceName,
         durationMs: clock.now() - start,
-        attempts: Math.max(attempts, 1),
+        attempts: Math.max(call.attempts, 1),
         error,
       });
       throw error;
     },
   );
+}
+
+/**
+ * One `executeServiceCall`: what its attempts share (correlation id, inbound deadline, whether
+ * it may be repeated). Plain methods and one `.then` rather than async/await: each promise
+ * costs more while AsyncLocalStorage is tracking them.
+ */
+class ServiceCall<T> {
+  attempts = 0;
+  readonly #serviceName: string;
+  readonly #fn: (context: ExecuteContext) => PromiseLike<T> | T;
+  readonly #idempotent: boolean | undefined;
+  readonly #correlationId: string;
+  readonly #inbound: number | undefined;
+  readonly #env: ExecutorEnvironment;
+
+  constructor(
+    serviceName: string,
+    fn: (context: ExecuteContext) => PromiseLike<T> | T,
+    options: ServiceCallOptions,
+    env: ExecutorEnvironment,
+  ) {
+    const outer = currentCallContext();
+    this.#serviceName = serviceName;
+    this.#fn = fn;
+    this.#idempotent = options.idempotent;
+    this.#correlationId =
+      options.correlationId ?? outer?.correlationId ?? newCorrelationId(env.createCorrelationId);
+    this.#inbound = outer?.deadline;
+    this.#env = env;
+  }
+
+  /** Runs one attempt in a call context whose record the clients' interceptor fills in. */
+  attempt(ctx: ExecuteContext): PromiseLike<T> | T {
+    this.attempts = ctx.attempt;
+    // A retry that wakes after close() must not start: the channels are gone.
+    if (this.#env.closed()) throw closedError(this.#serviceName);
+    const record: AttemptRecord = { calls: 0, nonIdempotent: false, deadline: ctx.deadline };
+    return runInCallContext(
+      { correlationId: this.#correlationId, attempt: record, deadline: this.#inbound },
+      () => {
+        let result: PromiseLike<T> | T;
+        try {
+          result = this.#fn(ctx);
+        } catch (raw) {
+          return this.#failed(raw, record);
+        }
+        return isThenable(result)
+          ? result.then(undefined, (raw: unknown) => this.#failed(raw, record))
+          : result;
+      },
+    );
+  }
+
+  /** An attempt's error, marked not to be repeated when the attempt did something non-idempotent. */
+  #failed(raw: unknown, record: AttemptRecord): never {
+    const error = ServiceError.from(raw, this.#serviceName);
+    const idempotent = this.#idempotent;
+    if (idempotent === false || (idempotent === undefined && record.nonIdempotent)) doNotRetry.add(error);
+    throw error;
+  }
 }
 
 /** The error a call ends with: a ServiceError naming the service, a timeout saying whose. */

@@ -1,3 +1,4 @@
+import { ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORRELATION_ID_HEADER, getCorrelationId, newCorrelationId, withCorrelationId } from './call-context';
@@ -71,6 +72,24 @@ describe('clientContextInterceptor on a grpc-js client made elsewhere', () => {
       expect(invalidated).toBe(1);
     } finally {
       client.close();
+    }
+  });
+
+  it('refuses bad options once, naming the field, instead of failing every call', () => {
+    for (const [options, field] of [
+      [{ defaultDeadlineMs: -1 }, 'defaultDeadlineMs'],
+      [{ defaultDeadlineMs: 2 ** 31 }, 'defaultDeadlineMs'],
+      [{ token: 'secret' }, 'token'],
+      [{ createCorrelationId: 'id' }, 'createCorrelationId'],
+    ] as const) {
+      let error: unknown;
+      try {
+        clientContextInterceptor(options as never);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ServiceError);
+      expect(error).toMatchObject({ code: ServiceErrorCode.BAD_REQUEST, metadata: { field } });
     }
   });
 

@@ -1,4 +1,5 @@
-import { type Clock, systemClock } from '@clone/service-errors';
+import { clockOption, durationMs, functionOption } from '@clone/internal';
+import { type Clock, parseOptions, systemClock } from '@clone/service-errors';
 import {
   InterceptingCall,
   type InterceptingListener,
@@ -11,6 +12,7 @@ import {
   type StatusObject,
   status,
 } from '@grpc/grpc-js';
+import { z } from 'zod';
 import { CORRELATION_ID_HEADER, currentCallContext, newCorrelationId } from './call-context';
 import { isRetryableMethod } from './method-policy';
 
@@ -24,7 +26,7 @@ export interface TokenSource {
 
 /** Options of {@link clientContextInterceptor}. */
 export interface ClientContextOptions {
-  /** Deadline for calls without one, in ms; none when omitted. */
+  /** Deadline for calls without one, in ms (1 to 2^31−1, what a timer holds); none when omitted. */
   defaultDeadlineMs?: number | undefined;
   /** Sends `authorization: Bearer <token>`; a call answered UNAUTHENTICATED drops the cached token. */
   token?: TokenSource | undefined;
@@ -33,6 +35,21 @@ export interface ClientContextOptions {
   /** Makes the correlation id of a call made outside any call context. Default a random UUID. */
   createCorrelationId?: (() => string) | undefined;
 }
+
+/** A {@link TokenSource}: an object with `get()` and `invalidate()`. @internal */
+export const tokenSourceSchema = z.custom<TokenSource>(
+  (v) =>
+    typeof (v as TokenSource | null)?.get === 'function' &&
+    typeof (v as TokenSource).invalidate === 'function',
+  { error: 'must be a token source ({ get(), invalidate() })' },
+);
+
+const clientContextOptionsSchema = z.strictObject({
+  defaultDeadlineMs: durationMs().optional(),
+  token: tokenSourceSchema.optional(),
+  clock: clockOption<Clock>().optional(),
+  createCorrelationId: functionOption<() => string>().optional(),
+});
 
 /**
  * The calls in flight on the channels of one `ClientFactory`: `close()` cancels them at once
@@ -78,7 +95,12 @@ const CLOSED_DETAILS = 'the ClientFactory (or ServiceCommunicationManager) of th
  * grpc-js client made elsewhere to give it the same behaviour.
  */
 export function clientContextInterceptor(options: ClientContextOptions = {}): Interceptor {
-  return contextInterceptor(options, undefined);
+  // A bad option fails here, once, rather than on every call (a negative deadline would end
+  // each call at once).
+  return contextInterceptor(
+    parseOptions(clientContextOptionsSchema, options, 'clientContextInterceptor'),
+    undefined,
+  );
 }
 
 /** {@link clientContextInterceptor} with the calls tracked in `inFlight`. @internal */
@@ -144,11 +166,14 @@ class ContextCall implements Requester, InterceptingListener {
     this.#inFlight = inFlight;
   }
 
-  start = (
-    given: Metadata,
-    listener: InterceptingListener,
-    next: (m: Metadata, l: Listener) => void,
-  ): void => {
+  /**
+   * grpc-js copies a requester's `start` off the object and calls it unbound: a bound method,
+   * made per call (an arrow class field would also be, plus a name definition under a
+   * transpiler that keeps function names).
+   */
+  readonly start: NonNullable<Requester['start']> = this.#start.bind(this);
+
+  #start(given: Metadata, listener: InterceptingListener, next: (m: Metadata, l: Listener) => void): void {
     // The caller's object is not ours to change: it may be reused for other calls.
     const metadata = given.clone();
     if (metadata.get(CORRELATION_ID_HEADER).length === 0) {
@@ -172,7 +197,7 @@ class ContextCall implements Requester, InterceptingListener {
     }
     this.#listener = listener;
     next(metadata, this as Listener);
-  };
+  }
 
   onReceiveMetadata(metadata: Metadata): void {
     this.#listener!.onReceiveMetadata(metadata);

@@ -215,6 +215,30 @@ describe('ClientFactory and typed clients', () => {
     expect(() => new ClientFactory(options)).toThrow(/channelOptions.*reserved name/);
   });
 
+  it('refuses bad per-client options once, naming the field, rather than on every call', () => {
+    const own = new ClientFactory();
+    try {
+      for (const [options, field] of [
+        [{ token: 'a-token' }, 'token'],
+        [{ token: { get: () => 't' } }, 'token'],
+        [{ interceptors: [42] }, 'interceptors.0'],
+        [{ serviceName: '' }, 'serviceName'],
+        [{ tokens: [] }, 'tokens'],
+      ] as const) {
+        let error: unknown;
+        try {
+          own.create('asr', '127.0.0.1:50051', options as never);
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(ServiceError);
+        expect(error).toMatchObject({ code: ServiceErrorCode.BAD_REQUEST, metadata: { field } });
+      }
+    } finally {
+      own.close();
+    }
+  });
+
   it('resolves bare service names through its resolver', () => {
     const own = new ClientFactory({ resolver: { target: (name) => `clone://tenant-a/${name}` } });
     try {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import {
   clockOption,
   durationMs,
@@ -13,7 +12,14 @@ import {
 import { type Clock, parseOptions, ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
-import { contextInterceptor, InFlightCalls, type TokenSource } from './client-context-interceptor';
+import { channelSecurity, credentialsSettingSchema } from './channel-credentials';
+import {
+  contextInterceptor,
+  InFlightCalls,
+  type TokenSource,
+  tokenSourceSchema,
+} from './client-context-interceptor';
+import { badRequest } from './errors';
 import { clientConstructor, type ServiceKind } from './protos';
 import { type ServiceClient, withPromises } from './typed-client';
 
@@ -26,34 +32,11 @@ export interface ServiceNameResolver {
 }
 
 const isFunction = (v: unknown): boolean => typeof v === 'function';
-const pem = z.union([z.string(), z.instanceof(Buffer)]);
-
-/** TLS settings: PEM contents (strings or Buffers) or `…File` paths. */
-const tlsSchema = z.strictObject({
-  /** CA certificates to trust; default: Node's root store. */
-  rootCerts: pem.optional(),
-  rootCertsFile: nonEmptyString().optional(),
-  /** Client certificate and key, for mutual TLS. */
-  certChain: pem.optional(),
-  certChainFile: nonEmptyString().optional(),
-  privateKey: pem.optional(),
-  privateKeyFile: nonEmptyString().optional(),
-  /** Expected server name when it differs from the target host (`grpc.ssl_target_name_override`). */
-  serverName: nonEmptyString().optional(),
-});
 
 /** The schema of {@link ClientFactoryOptions}. */
 export const clientFactoryOptionsSchema = z.strictObject({
   /** `'insecure'` (default, plaintext: loopback or a trusted mesh), TLS settings, or grpc-js credentials. */
-  credentials: z
-    .union([
-      z.literal('insecure'),
-      tlsSchema,
-      z.custom<grpc.ChannelCredentials>((v) => v instanceof grpc.ChannelCredentials, {
-        error: "must be 'insecure', TLS settings or grpc ChannelCredentials",
-      }),
-    ])
-    .default('insecure'),
+  credentials: credentialsSettingSchema.default('insecure'),
   /** Deadline given to calls that have none, in ms. Default 30 000; 0 disables it. */
   defaultDeadlineMs: durationMs(0).default(30_000),
   /** HTTP/2 keepalive pings; off unless set (servers must permit the ping rate). */
@@ -89,6 +72,15 @@ export const clientFactoryOptionsSchema = z.strictObject({
 /** Options of a {@link ClientFactory}. */
 export type ClientFactoryOptions = z.input<typeof clientFactoryOptionsSchema>;
 
+const createClientOptionsSchema = z.strictObject({
+  interceptors: z
+    .array(z.custom<grpc.Interceptor>(isFunction, { error: 'must be a function' }))
+    .readonly()
+    .optional(),
+  serviceName: nonEmptyString().optional(),
+  token: tokenSourceSchema.optional(),
+});
+
 /** Per-client options of {@link ClientFactory.create}. */
 export interface CreateClientOptions {
   /** Interceptors of this client only, run before the factory's (e.g. its auth interceptor). */
@@ -99,19 +91,11 @@ export interface CreateClientOptions {
   token?: TokenSource | undefined;
 }
 
-function read(value: string | Buffer | undefined, file: string | undefined): Buffer | null {
-  if (value !== undefined) return Buffer.isBuffer(value) ? value : Buffer.from(value);
-  return file === undefined ? null : readFileSync(file);
-}
-
 /** A grpc-js target URI (`dns:///host:port`, `unix:/path`, `ipv4:…`): passed on as given. */
 const URI = /^(?:[a-z][a-z\d+.-]*:\/\/|(?:dns|unix|unix-abstract|ipv4|ipv6|vsock):)/i;
 
 function badTarget(message: string): ServiceError {
-  return new ServiceError(ServiceErrorCode.BAD_REQUEST, message, undefined, {
-    retryable: false,
-    metadata: { field: 'endpoint' },
-  });
+  return badRequest(message, 'endpoint');
 }
 
 /**
@@ -135,18 +119,9 @@ export class ClientFactory {
 
   constructor(options: ClientFactoryOptions = {}) {
     const o = parseOptions(clientFactoryOptionsSchema, options, 'ClientFactory');
-    const channelOptions: grpc.ChannelOptions = { ...o.channelOptions };
-    if (o.credentials === 'insecure') this.#credentials = grpc.credentials.createInsecure();
-    else if (o.credentials instanceof grpc.ChannelCredentials) this.#credentials = o.credentials;
-    else {
-      const tls = o.credentials;
-      this.#credentials = grpc.credentials.createSsl(
-        read(tls.rootCerts, tls.rootCertsFile),
-        read(tls.privateKey, tls.privateKeyFile),
-        read(tls.certChain, tls.certChainFile),
-      );
-      if (tls.serverName !== undefined) channelOptions['grpc.ssl_target_name_override'] = tls.serverName;
-    }
+    const security = channelSecurity(o.credentials);
+    const channelOptions: grpc.ChannelOptions = { ...o.channelOptions, ...security.channelOptions };
+    this.#credentials = security.credentials;
     if (o.keepalive !== undefined) {
       channelOptions['grpc.keepalive_time_ms'] = o.keepalive.timeMs;
       channelOptions['grpc.keepalive_timeout_ms'] = o.keepalive.timeoutMs;
@@ -211,9 +186,10 @@ export class ClientFactory {
   create<K extends ServiceKind>(
     kind: K,
     target: ClientTarget,
-    options: CreateClientOptions = {},
+    input: CreateClientOptions = {},
   ): ServiceClient<K> {
     this.#assertOpen();
+    const options = parseOptions(createClientOptionsSchema, input, 'ClientFactory.create');
     const Ctor = clientConstructor(kind);
     const address = this.targetOf(target);
     const channel = this.#channelAt(address);

@@ -2,10 +2,14 @@ export {
   CORRELATION_ID_HEADER,
   getCorrelationId,
   newCorrelationId,
-  readCorrelationId,
   withCorrelationId,
 } from './call-context';
 export type { ServiceCallOptions } from './call-executor';
+export {
+  type CredentialsSetting,
+  channelCredentials,
+  type TlsSettings,
+} from './channel-credentials';
 export {
   type ClientContextOptions,
   clientContextInterceptor,
@@ -16,7 +20,6 @@ export {
   type ClientFactoryOptions,
   type ClientTarget,
   type CreateClientOptions,
-  clientFactoryOptionsSchema,
   type ServiceNameResolver,
 } from './client-factory';
 export {
@@ -26,7 +29,6 @@ export {
   DEFAULT_RETRY,
   type ParsedServiceCommunicationConfig,
   type ServiceCommunicationConfig,
-  serviceCommunicationConfigSchema,
 } from './config';
 export type { ServiceCommunicationEvents } from './events';
 export type * as asr from './generated/asr/index';
@@ -43,8 +45,6 @@ export {
 } from './method-policy';
 export {
   clientConstructor,
-  getPackageDefinition,
-  getProtoDir,
   LOADER_OPTIONS,
   loadProtos,
   type ProtoGrpcType,
@@ -64,16 +64,15 @@ export {
   type ServiceServerOptions,
 } from './server';
 export { type ManagerClientOptions, ServiceCommunicationManager } from './service-communication-manager';
-export {
-  type ASRClient,
-  type LipSyncClient,
-  type LLMClient,
-  type PromiseMethods,
-  type RAGClient,
-  type ServiceClient,
-  type TTSClient,
-  type TypedClient,
-  type UnaryCallOptions,
-  type UnaryMethodName,
-  withPromises,
+export type {
+  ASRClient,
+  LipSyncClient,
+  LLMClient,
+  PromiseMethods,
+  RAGClient,
+  ServiceClient,
+  TTSClient,
+  TypedClient,
+  UnaryCallOptions,
+  UnaryMethodName,
 } from './typed-client';

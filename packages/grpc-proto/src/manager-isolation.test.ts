@@ -99,6 +99,41 @@ describe('ServiceCommunicationManager.close() and calls in flight', () => {
   });
 });
 
+describe('ServiceCommunicationManager.close() and calls waiting to retry', () => {
+  it('wakes a call waiting between attempts: it ends at once with CANCELLED, not after its backoff', async () => {
+    const down = await startServer({
+      services: {
+        asr: {
+          Transcribe: (_c, cb) => cb({ code: grpc.status.UNAVAILABLE, details: 'warming up' }),
+          StreamTranscribe: (c) => c.end(),
+        },
+      },
+    });
+    defer(() => down.stop());
+    // Ten minutes between attempts: only close() can end the wait.
+    const m = manager({ retry: { maxAttempts: 3, initialDelayMs: 600_000, maxDelayMs: 600_000 } });
+    const asr = m.createASRClient(down.address);
+    const waiting = new Promise<void>((resolve) => m.on('retry', () => resolve()));
+    let attempts = 0;
+    const call = m
+      .executeServiceCall('asr', () => {
+        attempts++;
+        return asr.promises.Transcribe({});
+      })
+      .catch((e: unknown) => e);
+    await waiting;
+    await m.close();
+    const outcome = await Promise.race([
+      call,
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5_000).unref()),
+    ]);
+    expect(outcome).toBeInstanceOf(ServiceError);
+    expect(outcome).toMatchObject({ code: ServiceErrorCode.CANCELLED });
+    // The woken attempt did not run: the manager was closed.
+    expect(attempts).toBe(1);
+  });
+});
+
 describe('tokens bound to their callee', () => {
   it('sends aud = the callee by default; a server told its name refuses tokens for another', async () => {
     const a = await asrAnswering('at a', { serviceName: 'asr' });

@@ -229,6 +229,10 @@ describe('ServiceCommunicationManager.close()', () => {
     const result = await exited(child);
     clearTimeout(timer);
     expect(output()).toContain('closed');
+    // A call still waiting for its answer at close() ends at once, not at its 30 s deadline.
+    expect(output()).toContain('pending call ended with CANCELLED');
+    // And so does one waiting between two attempts, not after its backoff.
+    expect(output()).toContain('backing-off call ended with CANCELLED');
     expect(result).toEqual({ code: 0, signal: null });
   });
 });

@@ -1,11 +1,9 @@
-import { DURATION_TEXT, durationMs, formatValue, isUnsafeKey } from '@clone/internal';
-import { DEFAULT_PUBLIC_METHODS, ServiceAuthManager, type ServiceAuthOptions } from '@clone/service-auth';
+import { DEFAULT_PUBLIC_METHODS, ServiceAuthManager } from '@clone/service-auth';
 import { HealthService, type ServingStatus } from '@clone/service-discovery';
 import {
-  type Clock,
   isServiceError,
-  type Logger,
   noopLogger,
+  parseOptions,
   ServiceError,
   ServiceErrorCode,
   systemClock,
@@ -13,76 +11,15 @@ import {
 import * as grpc from '@grpc/grpc-js';
 import { newCorrelationId, readCorrelationId, runInCallContext } from './call-context';
 import { registerMethodPolicies } from './method-policy';
-import {
-  SERVICE_KINDS,
-  SERVICE_PROTOS,
-  type ServiceKind,
-  type ServiceTypes,
-  serviceDefinition,
-} from './protos';
+import { SERVICE_KINDS, SERVICE_PROTOS, type ServiceKind, serviceDefinition } from './protos';
+import { type ServiceServerOptions, serviceServerOptionsSchema } from './server-options';
 
-/** The declared members of a type, without its index signature (grpc-js handler types have one). */
-type Declared<T> = { [K in keyof T as string extends K ? never : number extends K ? never : K]: T[K] };
-
-/** Handlers of one service; `HealthCheck` may be left out (it then answers from the health service). */
-export type ServiceHandlers<K extends ServiceKind> = Omit<
-  Declared<ServiceTypes[K]['handlers']>,
-  'HealthCheck'
-> &
-  Partial<Pick<Declared<ServiceTypes[K]['handlers']>, 'HealthCheck'>>;
-
-/** Handlers of the five services, by kind. */
-export type ServiceImplementations = { [K in ServiceKind]?: ServiceHandlers<K> };
-
-/** A service of your own: a proto-loader service definition and its handlers. */
-export interface CustomService {
-  definition: grpc.ServiceDefinition;
-  implementation: grpc.UntypedServiceImplementation;
-}
-
-/** Options of {@link createServiceServer}. */
-export interface ServiceServerOptions {
-  /**
-   * This service's name (as callers resolve it, e.g. `asr`): when given, every token must name
-   * it as its audience (`aud`), so a token sent to another service cannot be replayed here.
-   * The manager's clients put the callee's name there by default.
-   */
-  serviceName?: string | undefined;
-  /**
-   * Token checking: a `ServiceAuthManager`, its options (`{ jwtSecret }`), or `false` for a
-   * server that accepts unauthenticated calls (tests, a sidecar doing auth).
-   */
-  auth: ServiceAuthManager | ServiceAuthOptions | false;
-  /** The handlers to serve, by service: `{ asr: { Transcribe, StreamTranscribe } }`. */
-  services: ServiceImplementations;
-  /** More services, with their own definitions. */
-  customServices?: readonly CustomService[] | undefined;
-  /**
-   * Permissions callers need, by service kind (`asr`: every method of it), by full method path
-   * (`/asr.ASRService/Transcribe`) or by `'/asr.ASRService/*'`. Other methods need any valid token.
-   */
-  requirePermissions?: Readonly<Record<string, readonly string[]>> | undefined;
-  /**
-   * Methods open without a token. Default: `grpc.health.v1.Health` and each service's
-   * `HealthCheck`, so registries and load balancers can probe.
-   */
-  publicMethods?: readonly string[] | undefined;
-  /** Server interceptors run after the auth interceptor. */
-  interceptors?: readonly grpc.ServerInterceptor[] | undefined;
-  /** grpc-js server options (message sizes, keepalive enforcement, …). */
-  serverOptions?: Omit<grpc.ServerOptions, 'interceptors'> | undefined;
-  /** Default: plaintext. */
-  credentials?: grpc.ServerCredentials | undefined;
-  /** Graceful shutdown: how long in-flight calls get before they are cancelled. Default 10 000 ms. */
-  shutdownTimeoutMs?: number | undefined;
-  /** Shut down gracefully on SIGTERM, then let the signal end the process. Default true. */
-  handleSignals?: boolean | undefined;
-  logger?: Logger | undefined;
-  /** Time for `HealthCheck` answers and the shutdown timer. Default the system clock. */
-  clock?: Clock | undefined;
-  /** Makes the correlation id of an inbound call that carries none. Default a random UUID. */
-  createCorrelationId?: (() => string) | undefined;
-}
+export type {
+  CustomService,
+  ServiceHandlers,
+  ServiceImplementations,
+  ServiceServerOptions,
+} from './server-options';
 
 /** A gRPC server built by {@link createServiceServer}. */
 export interface ServiceServer {
@@ -125,37 +62,77 @@ function wrapHandler(
   withCallback: boolean,
   createId: (() => string) | undefined,
 ): AnyHandler {
-  return (
-    call: { metadata: grpc.Metadata; getDeadline(): grpc.Deadline; emit(event: 'error', e: unknown): void },
-    callback?: grpc.sendUnaryData<unknown>,
-  ) => {
+  return (call: InboundCall, callback?: grpc.sendUnaryData<unknown>) => {
     const correlationId = readCorrelationId(call.metadata) ?? newCorrelationId(createId);
     const given = call.getDeadline();
     const deadline = given instanceof Date ? given.getTime() : given;
     const context = Number.isFinite(deadline) ? { correlationId, deadline } : { correlationId };
-    return runInCallContext(context, () => {
-      let settled = false;
-      const done: grpc.sendUnaryData<unknown> = (error, value, trailer, flags) => {
-        if (settled) return;
-        settled = true;
-        callback!(error === null || error === undefined ? null : toServerError(error), value, trailer, flags);
-      };
-      const fail = (error: unknown): void => {
-        if (withCallback) done(error as grpc.ServerErrorResponse);
-        else call.emit('error', toServerError(error));
-      };
-      try {
-        const result = handler(call, withCallback ? done : undefined);
-        if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
-          (result as PromiseLike<unknown>).then((value) => {
-            if (withCallback && !settled && value !== undefined) done(null, value);
-          }, fail);
-        }
-      } catch (error) {
-        fail(error);
-      }
-    });
+    const served = new ServedCall(call, withCallback ? callback : undefined);
+    return runInCallContext(context, () => served.run(handler));
   };
+}
+
+/** What the handler wrapper uses of a grpc-js server call. */
+interface InboundCall {
+  metadata: grpc.Metadata;
+  getDeadline(): grpc.Deadline;
+  emit(event: 'error', e: unknown): void;
+}
+
+/**
+ * One inbound call of a wrapped handler: its answer is sent once, errors as the ServiceError's
+ * status. Methods on a prototype rather than closures made per call (this runs on every call).
+ */
+class ServedCall {
+  #settled = false;
+  readonly #call: InboundCall;
+  readonly #callback: grpc.sendUnaryData<unknown> | undefined;
+
+  constructor(call: InboundCall, callback: grpc.sendUnaryData<unknown> | undefined) {
+    this.#call = call;
+    this.#callback = callback;
+  }
+
+  run(handler: AnyHandler): void {
+    try {
+      const result =
+        this.#callback === undefined
+          ? handler(this.#call)
+          : handler(this.#call, (error, value, trailer, flags) => this.#reply(error, value, trailer, flags));
+      if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+        (result as PromiseLike<unknown>).then(
+          (value) => {
+            if (value !== undefined) this.#reply(null, value);
+          },
+          (error: unknown) => this.#fail(error),
+        );
+      }
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #reply(
+    error: Parameters<grpc.sendUnaryData<unknown>>[0] | undefined,
+    value?: unknown,
+    trailer?: grpc.Metadata,
+    flags?: number,
+  ): void {
+    // A streaming call has no callback; a unary one answers once (a later answer is dropped).
+    if (this.#settled || this.#callback === undefined) return;
+    this.#settled = true;
+    this.#callback(
+      error === null || error === undefined ? null : toServerError(error),
+      value,
+      trailer,
+      flags,
+    );
+  }
+
+  #fail(error: unknown): void {
+    if (this.#callback !== undefined) this.#reply(error as grpc.ServerErrorResponse);
+    else this.#call.emit('error', toServerError(error));
+  }
 }
 
 function wrapImplementation(
@@ -193,21 +170,14 @@ function permissionKey(key: string): string {
  * await server.listen(50051, '0.0.0.0');
  * ```
  */
-export function createServiceServer(options: ServiceServerOptions): ServiceServer {
+export function createServiceServer(input: ServiceServerOptions): ServiceServer {
+  const options = parseOptions(serviceServerOptionsSchema, input, 'createServiceServer');
   const logger = options.logger ?? noopLogger;
   const clock = options.clock ?? systemClock;
   const createId = options.createCorrelationId;
   const serviceName = options.serviceName;
-  if (serviceName !== undefined && (typeof serviceName !== 'string' || serviceName.trim() === '')) {
-    throw new ServiceError(
-      ServiceErrorCode.BAD_REQUEST,
-      `createServiceServer: serviceName must be a non-empty string, got ${JSON.stringify(serviceName)}`,
-      undefined,
-      { retryable: false, metadata: { field: 'serviceName' } },
-    );
-  }
   const kinds = SERVICE_KINDS.filter((k) => options.services[k] !== undefined);
-  const custom = options.customServices ?? [];
+  const custom = options.customServices;
   if (kinds.length === 0 && custom.length === 0) {
     throw new ServiceError(
       ServiceErrorCode.BAD_REQUEST,
@@ -228,18 +198,8 @@ export function createServiceServer(options: ServiceServerOptions): ServiceServe
     const auth =
       options.auth instanceof ServiceAuthManager ? options.auth : new ServiceAuthManager(options.auth);
     const methodPermissions: Record<string, string[]> = {};
-    for (const [key, permissions] of Object.entries(options.requirePermissions ?? {})) {
-      // A copy into a plain object would drop '__proto__' without a word: refuse it by name.
-      if (isUnsafeKey(key)) {
-        throw new ServiceError(
-          ServiceErrorCode.BAD_REQUEST,
-          `createServiceServer: requirePermissions key ${JSON.stringify(key)} is a reserved name`,
-          undefined,
-          { retryable: false, metadata: { field: 'requirePermissions' } },
-        );
-      }
+    for (const [key, permissions] of Object.entries(options.requirePermissions ?? {}))
       methodPermissions[permissionKey(key)] = [...permissions];
-    }
     const publicMethods = options.publicMethods ?? [
       ...DEFAULT_PUBLIC_METHODS,
       ...kinds.map((k) => `/${SERVICE_PROTOS[k].fullName}/HealthCheck`),
@@ -252,7 +212,7 @@ export function createServiceServer(options: ServiceServerOptions): ServiceServe
       }),
     );
   }
-  interceptors.push(...(options.interceptors ?? []));
+  interceptors.push(...options.interceptors);
   const server = new grpc.Server({ ...options.serverOptions, interceptors });
   health.addTo(server);
   for (const kind of kinds) {
@@ -277,16 +237,7 @@ export function createServiceServer(options: ServiceServerOptions): ServiceServe
     );
   }
 
-  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
-  // A longer delay than a timer holds would fire at once and cut every call short.
-  if (!durationMs().safeParse(shutdownTimeoutMs).success) {
-    throw new ServiceError(
-      ServiceErrorCode.BAD_REQUEST,
-      `createServiceServer: shutdownTimeoutMs ${DURATION_TEXT(1)}, got ${formatValue(shutdownTimeoutMs)}`,
-      undefined,
-      { retryable: false, metadata: { field: 'shutdownTimeoutMs' } },
-    );
-  }
+  const shutdownTimeoutMs = options.shutdownTimeoutMs;
   let port = 0;
   let stopping: Promise<void> | undefined;
   const onSigterm = (): void => {
@@ -337,7 +288,7 @@ export function createServiceServer(options: ServiceServerOptions): ServiceServe
               return;
             }
             port = bound;
-            if (options.handleSignals !== false) process.on('SIGTERM', onSigterm);
+            if (options.handleSignals) process.on('SIGTERM', onSigterm);
             logger.info('gRPC server listening', { address: `${host}:${bound}`, services: kinds });
             resolve(bound);
           },

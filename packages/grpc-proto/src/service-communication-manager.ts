@@ -23,6 +23,7 @@ import {
   type Unsubscribe,
 } from '@clone/service-errors';
 import type { Interceptor } from '@grpc/grpc-js';
+import { checkCallArguments } from './call-arguments';
 import { type ExecutorEnvironment, executeCall, type ServiceCallOptions } from './call-executor';
 import { ClientFactory, type ClientTarget } from './client-factory';
 import {
@@ -32,11 +33,13 @@ import {
   serviceCommunicationConfigSchema,
   serviceSettingsSchema,
 } from './config';
+import { badRequest } from './errors';
 import type { ServiceCommunicationEvents } from './events';
 import { CLIENT_PERMISSIONS, ProductClients } from './product-clients';
 import type { ServiceKind } from './protos';
 import { makeServicePolicies, type ServicePolicies } from './service-policies';
 import type { ServiceClient } from './typed-client';
+import { WakeOnCloseClock } from './wake-on-close-clock';
 
 export type { ServiceCallOptions } from './call-executor';
 
@@ -53,13 +56,6 @@ export interface ManagerClientOptions {
   audience?: string | undefined;
   /** Interceptors of this client: run after the built-in context interceptor, before `client.interceptors`. */
   interceptors?: readonly Interceptor[] | undefined;
-}
-
-function badRequest(message: string, field: string, service?: string): ServiceError {
-  return new ServiceError(ServiceErrorCode.BAD_REQUEST, message, service, {
-    retryable: false,
-    metadata: { field },
-  });
 }
 
 /**
@@ -91,6 +87,9 @@ export class ServiceCommunicationManager extends ProductClients {
   readonly #resolver: CloneResolverRegistration | undefined;
   readonly #offRegistry: Unsubscribe;
   readonly #executor: ExecutorEnvironment;
+  /** Wakes the calls waiting between two attempts when the manager closes. */
+  readonly #retryClock: WakeOnCloseClock;
+  #closed = false;
   #closing: Promise<void> | undefined;
 
   constructor(config: ServiceCommunicationConfig) {
@@ -99,6 +98,7 @@ export class ServiceCommunicationManager extends ProductClients {
     this.#config = c;
     this.#clock = c.clock ?? systemClock;
     this.#logger = c.logger ?? noopLogger;
+    this.#retryClock = new WakeOnCloseClock(this.#clock);
     this.#settings = new Map(Object.entries(c.services ?? {}));
     this.#auth = new ServiceAuthManager({
       jwtSecret: c.jwtSecret,
@@ -149,7 +149,7 @@ export class ServiceCommunicationManager extends ProductClients {
       clock: this.#clock,
       events: this.#events,
       createCorrelationId: c.createCorrelationId,
-      closed: () => this.#closing !== undefined,
+      closed: () => this.#closed,
     };
   }
 
@@ -249,15 +249,7 @@ export class ServiceCommunicationManager extends ProductClients {
     try {
       this.#assertOpen();
       // Bad arguments are the caller's bug: reject before any breaker counts them as an outage.
-      if (typeof serviceName !== 'string' || serviceName.trim() === '') {
-        throw badRequest(
-          `executeServiceCall: serviceName must be a non-empty string, got ${JSON.stringify(serviceName)}`,
-          'serviceName',
-        );
-      }
-      if (typeof fn !== 'function') {
-        throw badRequest(`executeServiceCall: fn must be a function, got ${typeof fn}`, 'fn', serviceName);
-      }
+      checkCallArguments(serviceName, fn, options);
       if (this.#config.refuseUnhealthy) this.#refuseIfUnhealthy(serviceName);
     } catch (error) {
       return Promise.reject(error);
@@ -311,9 +303,12 @@ export class ServiceCommunicationManager extends ProductClients {
    * in the process are untouched.
    */
   close(): Promise<void> {
+    this.#closed = true;
     this.#closing ??= (async () => {
       this.#offRegistry();
+      // Calls in flight end with CANCELLED; calls waiting to retry wake and find the manager closed.
       this.#factory.close();
+      this.#retryClock.wakeAll();
       this.#resolver?.close();
       for (const p of this.#policies.values()) p.close();
       if (this.#ownsRegistry) await this.#registry.close();
@@ -346,7 +341,7 @@ export class ServiceCommunicationManager extends ProductClients {
   }
 
   #policyEnvironment() {
-    return { clock: this.#clock, logger: this.#logger, events: this.#events };
+    return { clock: this.#clock, retryClock: this.#retryClock, logger: this.#logger, events: this.#events };
   }
 
   #refuseIfUnhealthy(serviceName: string): void {
@@ -361,7 +356,7 @@ export class ServiceCommunicationManager extends ProductClients {
   }
 
   #assertOpen(): void {
-    if (this.#closing !== undefined) {
+    if (this.#closed) {
       throw new ServiceError(
         ServiceErrorCode.SERVICE_UNAVAILABLE,
         'ServiceCommunicationManager is closed',

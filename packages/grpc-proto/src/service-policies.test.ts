@@ -39,6 +39,10 @@ describe('per-service policies and their settings', () => {
     expect(rejection(() => manager({ client: { keepalive: { timeMs: tooLong } } })).message).toMatch(
       /timeMs/,
     );
+    // Token lifetimes are seconds: bounded so that their ms still fit a timer, and whole.
+    for (const tokenExpirySeconds of [0, 1.5, -1, Math.ceil(tooLong / 1000) + 1]) {
+      expect(rejection(() => manager({ tokenExpirySeconds })).message).toMatch(/tokenExpirySeconds/);
+    }
     const m = manager();
     const before = m.getCircuitBreaker('asr');
     expect(
@@ -71,6 +75,10 @@ describe('per-service policies and their settings', () => {
   it('refuses __proto__ as a service name in the config by name; any name works at run time', async () => {
     const services = JSON.parse('{"__proto__":{"retry":{"maxAttempts":1}}}');
     expect(rejection(() => manager({ services })).message).toMatch(/__proto__.*reserved name/);
+    for (const name of ['constructor', 'prototype']) {
+      const error = rejection(() => manager({ services: { [name]: { retry: { maxAttempts: 1 } } } }));
+      expect(error.message).toMatch(new RegExp(`${name}.*reserved name`));
+    }
     const m = manager();
     await expect(m.executeServiceCall('__proto__', () => 'ok')).resolves.toBe('ok');
     m.configureService('constructor', { retry: { maxAttempts: 1 } });

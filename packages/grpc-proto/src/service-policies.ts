@@ -40,6 +40,8 @@ export interface ServicePolicies {
 /** What the policies of every service share. @internal */
 export interface PolicyEnvironment {
   clock: Clock;
+  /** The clock of the retry policies' waits between attempts (the manager's close() wakes them). */
+  retryClock: Clock;
   logger: Logger;
   events: Emitter<ServiceCommunicationEvents>;
 }
@@ -91,7 +93,7 @@ export function makeServicePolicies(
       );
     }
   };
-  const retry = new RetryPolicy({ ...retryOptions, shouldRetry, ...base });
+  const retry = new RetryPolicy({ ...retryOptions, shouldRetry, ...base, clock: env.retryClock });
   const { events } = env;
   const offs: Unsubscribe[] = [
     breaker.on('stateChange', (e) => events.emit('circuitStateChange', { service: serviceName, ...e })),

@@ -215,11 +215,11 @@ describe('mutual TLS', () => {
     expect(handled()).toBe(1);
   });
 
-  // Fails today: the registry a manager makes health-checks in plaintext whatever `client.credentials`
-  // says, so every TLS instance is found unhealthy and calls by name have nowhere to go. `it.fails`
-  // until the manager hands its channel credentials to that registry (`grpcCredentials`); then `it`.
-  it.fails("the manager's own health checks use its TLS settings, so TLS instances found by name stay healthy", async () => {
-    const { port } = await tlsServer({ mutual: true, auth: true });
+  it("the manager's own health checks use its TLS settings, so TLS instances found by name stay healthy", async () => {
+    // The registry checks the instance at its registered address, the clients by the name they
+    // looked up: the certificate names both (a plaintext check of a TLS server would fail).
+    const asrCert = certs.issue('asr-checked', { usage: 'server', dns: ['asr'], ips: ['127.0.0.1'] });
+    const { port } = await tlsServer({ mutual: true, auth: true, pair: asrCert });
     const comm = mutualTlsManager();
     const registry = comm.getServiceRegistry();
     const checked = new Promise<string>((resolve) =>
@@ -237,10 +237,7 @@ describe('mutual TLS', () => {
 });
 
 describe('TLS settings', () => {
-  // Fails today: grpc-js's own plain Errors ("Certificate chain must be given with accompanying
-  // private key", ENOENT) escape the constructor. `it.fails` until the TLS settings are checked at
-  // parse time (a ServiceError BAD_REQUEST naming the field); then `it`.
-  it.fails('a half-given key pair or a missing file is a BAD_REQUEST naming the field', () => {
+  it('a half-given key pair, an unreadable file or a PEM that does not parse is a BAD_REQUEST naming the field', () => {
     const rejection = (credentials: ClientFactoryOptions['credentials']): unknown => {
       try {
         new ClientFactory({ credentials }).close();
@@ -253,6 +250,13 @@ describe('TLS settings', () => {
       [{ rootCerts: certs.ca, certChain: certs.client.cert }, 'privateKey'],
       [{ rootCerts: certs.ca, privateKey: certs.client.key }, 'certChain'],
       [{ rootCertsFile: `${certs.dir}/missing.pem` }, 'rootCertsFile'],
+      [
+        { rootCerts: certs.ca, certChainFile: certs.client.certFile, privateKeyFile: certs.dir },
+        'privateKeyFile',
+      ],
+      [{ rootCerts: 'not a certificate' }, 'rootCerts'],
+      [{ rootCerts: certs.ca, rootCertsFile: certs.caFile }, 'rootCerts'],
+      [{ rootCerts: certs.ca, certChain: certs.client.cert, privateKey: certs.server.key }, 'privateKey'],
     ] as const) {
       const error = rejection(credentials);
       expect(error).toBeInstanceOf(ServiceError);

@@ -1,5 +1,6 @@
 import { isServiceError, ServiceErrorCode } from '@clone/service-errors';
 import { afterEach, describe, expect, it } from 'vitest';
+import { badRequestFrom } from '../test/bad-request';
 import { SagaOrchestrator } from './orchestrator';
 
 const TOO_LONG = 2 ** 31;
@@ -9,15 +10,12 @@ afterEach(async () => {
   await Promise.all(orchestrators.splice(0).map((o) => o.close({ drainTimeoutMs: 0 })));
 });
 
+/** What constructing throws, a BAD_REQUEST; an orchestrator made by mistake is still closed. */
 function badRequest(fn: () => unknown): Error {
-  try {
+  return badRequestFrom(() => {
     const o = fn();
     if (o instanceof SagaOrchestrator) orchestrators.push(o);
-  } catch (error) {
-    expect(isServiceError(error, ServiceErrorCode.BAD_REQUEST), String(error)).toBe(true);
-    return error as Error;
-  }
-  return expect.unreachable('expected a BAD_REQUEST');
+  });
 }
 
 describe('SagaOrchestrator options', () => {

@@ -24,9 +24,9 @@ export const orchestratorOptionsSchema = z.strictObject({
   orchestratorId: nonEmptyString().optional(),
   /** Makes saga ids (and the orchestrator's id when not given). Default: a random UUID. */
   createId: functionOption<() => string>().optional(),
-  /** Sagas run at once (started + recovered); `startSaga` beyond it throws BULKHEAD_FULL. */
+  /** Sagas run at once (started + recovered, `SAGA_MAX_ACTIVE_SAGAS`); `startSaga` beyond it throws BULKHEAD_FULL. */
   maxActiveSagas: intAtLeast(1).default(100),
-  /** Per-attempt timeout of steps that set none. */
+  /** Per-attempt timeout of steps that set none (`SAGA_STEP_TIMEOUT`). */
   defaultStepTimeoutMs: durationMs(1).default(30_000),
   /** How long a lease lasts; renewed every third of it. Another orchestrator takes over after it expires. */
   leaseMs: durationMs(100).default(30_000),
@@ -34,8 +34,15 @@ export const orchestratorOptionsSchema = z.strictObject({
   recoveryIntervalMs: durationMs(0).default(0),
   /** What to do with a recovered running saga: resume it (default) or compensate it. */
   recoveryPolicy: z.enum(['resume', 'compensate']).default('resume'),
-  /** Finished sagas kept for `getSagaHistory()`. */
+  /** Finished sagas kept for `getSagaStatus()`, `waitForSaga()` and `getSagaHistory()` at most. */
   historyLimit: intAtLeast(0).default(1000),
+  /** How long a finished saga stays in memory after it finished (see `cleanupIntervalMs`). */
+  historyRetentionMs: durationMs(0).default(3_600_000),
+  /**
+   * How often finished sagas older than `historyRetentionMs` are removed from memory
+   * (`SAGA_CLEANUP_INTERVAL`); 0 = never, only `historyLimit` bounds them. The store keeps them.
+   */
+  cleanupIntervalMs: durationMs(0).default(300_000),
   /** Retry for compensations. Default: a few attempts with exponential backoff. */
   compensationRetry: retryOption().optional(),
   clock: clockOption<Clock>().optional(),

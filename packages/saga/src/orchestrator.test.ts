@@ -1,5 +1,7 @@
 import { isServiceError, ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { elementsIterated } from '../test/count-iteration';
+import { retryTimes } from '../test/retry-times';
 import { InMemorySagaStore } from './memory-store';
 import { SagaOrchestrator } from './orchestrator';
 import type { SagaOrchestratorEvents } from './orchestrator-types';
@@ -7,19 +9,6 @@ import type { RetryLike } from './step-runner';
 import type { SagaStepDefinition } from './store';
 
 const noRetry: RetryLike = { execute: (fn, signal) => Promise.resolve(fn({ signal: signal!, attempt: 1 })) };
-const retryTimes = (attempts: number): RetryLike => ({
-  async execute(fn, signal) {
-    let last: unknown;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      try {
-        return await fn({ signal: signal ?? new AbortController().signal, attempt });
-      } catch (error) {
-        last = error;
-      }
-    }
-    throw last;
-  },
-});
 
 function deferred<T = void>(): { promise: Promise<T>; resolve(v: T): void; reject(e: unknown): void } {
   let resolve!: (v: T) => void;
@@ -221,6 +210,21 @@ describe('SagaOrchestrator', () => {
     expect(done.status).toBe('completed');
     expect(log).toEqual(['a', 'b']);
     expect(done.steps[1]!.dependencies).toHaveLength(30_000);
+  });
+
+  it('starts and schedules a saga with work linear in its dependencies, repeats included (counted)', async () => {
+    const o = make();
+    handlers(o, ['a', 'b'], []);
+    const run = async (repeats: number): Promise<void> => {
+      const steps = [step('a'), step('b', { dependencies: Array.from({ length: repeats }, () => 'a') })];
+      expect((await o.waitForSaga(await o.startSaga('t', steps, {}))).status).toBe('completed');
+    };
+    await run(1); // warm: what every saga costs whatever its size
+    const few = await elementsIterated(() => run(3_000));
+    expect(few).toBeLessThan(10 * 3_000);
+    const many = await elementsIterated(() => run(30_000));
+    expect(many).toBeLessThan(10 * 30_000);
+    expect(many / few).toBeLessThan(11);
   });
 
   it('compensates completed steps in reverse completion order, not the failed one', async () => {

@@ -1,6 +1,7 @@
 import {
   type Clock,
   Emitter,
+  type Env,
   noopLogger,
   parseOptions,
   ServiceError,
@@ -9,11 +10,12 @@ import {
   type Unsubscribe,
 } from '@clone/service-errors';
 import { validateStepsCached } from './dag';
+import { type DriveTarget, driveSaga } from './drive-saga';
 import { HandlerRegistry } from './handler-registry';
 import { assertJson } from './json';
 import { LeaseKeeper } from './leases';
 import { InMemorySagaStore } from './memory-store';
-import { compensateSaga } from './orchestrator-compensation';
+import { orchestratorOptionsFromEnv } from './orchestrator-env';
 import {
   closeOptionsSchema,
   orchestratorOptionsSchema,
@@ -27,7 +29,7 @@ import type {
   SagaOrchestratorEvents,
   StepHandler,
 } from './orchestrator-types';
-import { markReady, runForward } from './run-forward';
+import { markReady } from './run-forward';
 import { SagaHistory } from './saga-history';
 import { newRecord, newRun, type Run, type SagaRuntime, Suspended, suspend } from './saga-run';
 import { toInstance } from './saga-view';
@@ -46,8 +48,9 @@ function badRequest(message: string): ServiceError {
  * log always says what may have happened.
  *
  * This class is the facade: handler registration, starting, watching and stopping sagas. The
- * work is done by the forward run (`run-forward.ts`), the compensation engine
- * (`orchestrator-compensation.ts`) and the lease keeper (`leases.ts`).
+ * work is done by `drive-saga.ts` (the forward run of `run-forward.ts`, then the compensation
+ * of `orchestrator-compensation.ts`), the lease keeper (`leases.ts`) and the history of finished
+ * sagas with its cleanup (`saga-history.ts`).
  */
 export class SagaOrchestrator {
   readonly id: string;
@@ -61,15 +64,22 @@ export class SagaOrchestrator {
   readonly #active = new Map<string, Run>();
   readonly #history: SagaHistory;
   readonly #leases: LeaseKeeper;
+  /** Where `driveSaga` puts a saga when it ends. */
+  readonly #target: DriveTarget;
   #ready: Promise<void> | undefined;
   #closed = false;
   #recovering: Promise<string[]> | undefined;
 
   constructor(options: SagaOrchestratorOptions = {}) {
     this.#opts = parseOptions(orchestratorOptionsSchema, options, 'SagaOrchestrator');
-    this.#history = new SagaHistory(this.#opts.historyLimit);
     this.id = this.#opts.orchestratorId ?? nextId(this.#opts.createId, 'SagaOrchestrator');
     this.#clock = this.#opts.clock ?? systemClock;
+    this.#history = new SagaHistory({
+      limit: this.#opts.historyLimit,
+      retentionMs: this.#opts.historyRetentionMs,
+      cleanupIntervalMs: this.#opts.cleanupIntervalMs,
+      clock: this.#clock,
+    });
     this.#ownsStore = this.#opts.store === undefined;
     this.#store = this.#opts.store ?? new InMemorySagaStore({ clock: this.#clock });
     this.#runtime = {
@@ -83,6 +93,16 @@ export class SagaOrchestrator {
       stepRetries: new Map(),
     };
     this.#leases = new LeaseKeeper(this.#runtime, this.#active, () => this.recover());
+    this.#target = { active: this.#active, history: this.#history };
+  }
+
+  /**
+   * An orchestrator configured from the environment: `SAGA_STEP_TIMEOUT` (ms),
+   * `SAGA_MAX_ACTIVE_SAGAS`, `SAGA_CLEANUP_INTERVAL` (ms); `overrides` (a store, a logger …) win
+   * over the environment. A bad value throws BAD_REQUEST naming the variable.
+   */
+  static fromEnv(env: Env = process.env, overrides: SagaOrchestratorOptions = {}): SagaOrchestrator {
+    return new SagaOrchestrator({ ...orchestratorOptionsFromEnv(env), ...overrides });
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */
@@ -165,7 +185,7 @@ export class SagaOrchestrator {
     run.persisted = true;
     this.#history.totals.started++;
     this.#emitter.emit('saga:started', { sagaId: record.id, type, correlationId });
-    void this.#drive(run, roots);
+    void driveSaga(this.#runtime, run, roots, this.#target);
     return record.id;
   }
 
@@ -276,7 +296,7 @@ export class SagaOrchestrator {
         interruptedSteps: interrupted,
       });
       this.#runtime.logger.info('saga recovered', { sagaId: record.id, status: record.status, interrupted });
-      void this.#drive(run, []);
+      void driveSaga(this.#runtime, run, [], this.#target);
     }
     return claimed.map((c) => c.record.id);
   }
@@ -314,9 +334,11 @@ export class SagaOrchestrator {
     if (this.#closed) return;
     this.#closed = true;
     this.#leases.stop();
+    this.#history.stop();
     await this.#recovering?.catch(() => undefined);
     const pending = [...this.#active.values()].map((r) => r.done.catch(() => undefined));
-    if (pending.length > 0) {
+    // 0 lets go at once, without a timer: the clock may be one that never fires (tests).
+    if (pending.length > 0 && drainTimeoutMs > 0) {
       let timer: unknown;
       await Promise.race([
         Promise.all(pending),
@@ -346,70 +368,5 @@ export class SagaOrchestrator {
       throw error;
     });
     return this.#ready;
-  }
-
-  /** Runs a saga to its end: forward, then compensation if needed; or lets go of it when suspended. */
-  async #drive(run: Run, started: string[]): Promise<void> {
-    const { record } = run;
-    try {
-      if (record.status === 'running') {
-        const failed = await runForward(this.#runtime, run, started);
-        if (failed !== undefined) {
-          this.#emitter.emit('saga:compensating', {
-            sagaId: record.id,
-            type: record.type,
-            error: failed.error,
-            failedStep: failed.step,
-          });
-        }
-      }
-      if (record.status === 'compensating') await compensateSaga(this.#runtime, run);
-      this.#finish(run);
-    } catch (error) {
-      this.#suspended(
-        run,
-        error instanceof Suspended ? error : new Suspended('store-error', toServiceError(error)),
-      );
-    }
-  }
-
-  #suspended(run: Run, suspended: Suspended): void {
-    const { record } = run;
-    suspend(run, suspended);
-    this.#active.delete(record.id);
-    this.#history.totals.suspended++;
-    const payload: SagaOrchestratorEvents['saga:suspended'] = {
-      sagaId: record.id,
-      type: record.type,
-      reason: suspended.reason,
-    };
-    if (suspended.error) payload.error = suspended.error;
-    this.#runtime.logger.warn('saga suspended', {
-      sagaId: record.id,
-      reason: suspended.reason,
-      error: suspended.error?.message,
-    });
-    this.#emitter.emit('saga:suspended', payload);
-    run.settle(suspended.toServiceError(record.id));
-  }
-
-  #finish(run: Run): void {
-    const { record } = run;
-    this.#active.delete(record.id);
-    const instance = toInstance(record, true);
-    this.#history.add(instance);
-    const durationMs = (record.completedAt ?? this.#clock.now()) - record.startedAt;
-    if (record.status === 'completed') {
-      this.#emitter.emit('saga:completed', { sagaId: record.id, type: record.type, durationMs });
-    } else if (record.status === 'compensated') {
-      this.#emitter.emit('saga:compensated', { sagaId: record.id, type: record.type, durationMs });
-    } else {
-      this.#emitter.emit('saga:failed', {
-        sagaId: record.id,
-        type: record.type,
-        compensationErrors: instance.compensationErrors,
-      });
-    }
-    run.settle(instance);
   }
 }

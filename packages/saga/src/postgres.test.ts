@@ -39,6 +39,9 @@ const record = (id: string, status: SagaRecord['status'] = 'running'): SagaRecor
 });
 
 /** Runs the crash child until `ready(counts)` holds, then SIGKILLs it. */
+/** Names the child's sessions on the server. */
+const CHILD_APP = 'saga_crash_child';
+
 async function runChildAndKill(
   env: Record<string, string>,
   ready: (counts: Record<string, number>) => boolean,
@@ -48,7 +51,7 @@ async function runChildAndKill(
     ['--import', 'tsx', '--conditions=@clone/source', childPath],
     {
       cwd: repoRoot,
-      env: { ...process.env, PG_URL: server.connectionString, ...env },
+      env: { ...process.env, PG_URL: `${server.connectionString}?application_name=${CHILD_APP}`, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -75,6 +78,18 @@ async function runChildAndKill(
     child.kill('SIGKILL');
     await exited;
   }
+  // A statement the child had sent still runs (and commits) on the server after the kill: the
+  // state "at the crash" is only known once the server has ended every session of the child.
+  await vi.waitFor(
+    async () => {
+      const { rows } = await pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1',
+        [CHILD_APP],
+      );
+      expect(rows[0]!.n).toBe(0);
+    },
+    { timeout: 10_000, interval: 20 },
+  );
 }
 
 async function effectRuns(): Promise<Map<string, number>> {

@@ -1,22 +1,7 @@
 import { isServiceError, RetryPolicy, ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { retryTimes } from '../test/retry-times';
 import { createSaga } from './saga-builder';
-import type { RetryLike } from './step-runner';
-
-/** Retries up to `attempts` times with no delay: enough to observe the saga's use of a policy. */
-const retryTimes = (attempts: number): RetryLike => ({
-  async execute(fn, signal) {
-    let last: unknown;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      try {
-        return await fn({ signal: signal ?? new AbortController().signal, attempt });
-      } catch (error) {
-        last = error;
-      }
-    }
-    throw last;
-  },
-});
 
 /** A step name a plain object would turn into a prototype change. */
 const PROTO: string = '__proto__';

@@ -64,6 +64,15 @@ const chain = [
   { id: 'b', name: 'b', service: 'svc', action: 'b', dependencies: ['a'] },
 ];
 
+/** Handlers for {@link chain}: `a` completes, `b` fails, so `a` is undone by `undo`. */
+function failAfterA(o: SagaOrchestrator, undo: () => unknown): void {
+  o.registerStepHandler('a', () => 'A');
+  o.registerCompensationHandler('undo_a', undo);
+  o.registerStepHandler('b', () => {
+    throw new Error('b failed');
+  });
+}
+
 describe('a throwing user callback', () => {
   it('a step throwing an unreadable value fails as a ServiceError with it as cause; the saga compensates', async () => {
     for (const thrown of [unreadable(), hostileProxy()]) {
@@ -137,12 +146,8 @@ describe('a throwing user callback', () => {
 
   it('a logger that throws changes nothing: sagas still complete and compensate', async () => {
     const o = make({ logger: throwingLogger });
-    o.registerStepHandler('a', () => 'A');
-    o.registerCompensationHandler('undo_a', () => {
+    failAfterA(o, () => {
       throw new Error('cannot undo');
-    });
-    o.registerStepHandler('b', () => {
-      throw new Error('b failed');
     });
     const done = await o.waitForSaga(await o.startSaga('t', chain, {}));
     expect(done.status).toBe('failed');
@@ -180,11 +185,7 @@ describe('a throwing user callback', () => {
         },
       },
     });
-    o.registerStepHandler('a', () => 'A');
-    o.registerCompensationHandler('undo_a', () => undefined);
-    o.registerStepHandler('b', () => {
-      throw new Error('b failed');
-    });
+    failAfterA(o, () => undefined);
     const done = await o.waitForSaga(await o.startSaga('t', chain, {}));
     expect(done.status).toBe('failed');
     expect(done.compensationErrors[0]?.error.message).toBe('policy bug');

@@ -1,17 +1,16 @@
 import { intAtLeast } from '@clone/internal';
 import { z } from 'zod';
+import { BasePolicy } from './base-policy';
 import { Emitter, type Listener, type Unsubscribe } from './emitter';
 import { ServiceErrorCode } from './error-code';
 import {
   abortError,
-  callOperation,
   EXECUTE,
   type ExecuteContext,
+  isAborted,
   NEVER_ABORTED,
   type Next,
   type Operation,
-  type Policy,
-  rootContext,
 } from './policy';
 import { ServiceError } from './service-error';
 import { parseOptions } from './validation';
@@ -61,7 +60,7 @@ interface Waiter {
  * ServiceError. A waiting call leaves the queue when its signal aborts (a timeout outside the
  * bulkhead counts its wait).
  */
-export class Bulkhead implements Policy {
+export class Bulkhead extends BasePolicy {
   readonly maxConcurrent: number;
   readonly maxQueue: number;
   readonly #service: string | undefined;
@@ -74,6 +73,7 @@ export class Bulkhead implements Policy {
   #events: Emitter<BulkheadEvents> | undefined;
 
   constructor(options: BulkheadOptions) {
+    super();
     const o = parseOptions(bulkheadOptionsSchema, options, 'Bulkhead');
     this.maxConcurrent = o.maxConcurrent;
     this.maxQueue = o.maxQueue;
@@ -98,21 +98,11 @@ export class Bulkhead implements Policy {
     };
   }
 
-  /** Runs `fn` when a slot is free; `signal` cancels it, also while it waits. */
-  execute<T>(fn: Operation<T>, signal?: AbortSignal): Promise<T> {
-    return this[EXECUTE](fn, rootContext(signal), callOperation);
-  }
-
-  /** Runs `fn` inside an outer policy's context (see `compose`). */
-  run<T>(fn: Operation<T>, context: ExecuteContext): Promise<T> {
-    return this[EXECUTE](fn, context, callOperation);
-  }
-
   /** @internal The one execution path (see `EXECUTE` in policy.ts). */
   [EXECUTE]<T>(op: Operation<T>, context: ExecuteContext, next: Next): Promise<T> {
     if (this.#active < this.maxConcurrent && this.#queued() === 0) {
       const signal = context.signal;
-      if (signal.aborted) return Promise.reject(abortError(signal));
+      if (isAborted(signal)) return Promise.reject(abortError(signal));
       this.#active++;
       return this.#exec(op, next, context);
     }
@@ -142,7 +132,7 @@ export class Bulkhead implements Policy {
 
   #enqueue<T>(op: Operation<T>, next: Next, context: ExecuteContext): Promise<T> {
     const signal = context.signal;
-    if (signal.aborted) return Promise.reject(abortError(signal));
+    if (isAborted(signal)) return Promise.reject(abortError(signal));
     return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => waiter.cancel(abortError(signal));
       const waiter: Waiter = {

@@ -158,7 +158,7 @@ describe('CircuitBreaker never wedges', () => {
       totalFailures: 2,
     });
 
-    // The same on the CLOSED fast path, synchronously and asynchronously.
+    // The same while CLOSED, synchronously and asynchronously.
     breaker.reset();
     const sync = await rejection(
       breaker.execute(() => {
@@ -194,6 +194,45 @@ describe('CircuitBreaker never wedges', () => {
       Object.defineProperty(Error, 'stackTraceLimit', descriptor);
     }
     expect(writes).toEqual([]);
+  });
+
+  it('gives the caller its own outcome when the logger throws on a transition', async () => {
+    const throwing = () => {
+      throw new Error('logger down');
+    };
+    const logger = { debug: throwing, info: throwing, warn: throwing, error: throwing };
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const { clock, advance } = manualClock(1_000);
+      const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeoutMs: 100, clock, logger });
+      const stateChanges: string[] = [];
+      breaker.on('stateChange', (e) => stateChanges.push(`${e.from}>${e.to}`));
+      // The opening failure, on the CLOSED path: the caller sees the call's error.
+      expect((await rejection(breaker.execute(down))).message).toBe('down');
+      expect(breaker.state).toBe(CircuitState.OPEN);
+      advance(100);
+      // A failed probe reopens the circuit: the caller sees the probe's error, the slot is free.
+      expect((await rejection(breaker.execute(down))).message).toBe('down');
+      expect(breaker.getStats()).toMatchObject({ state: CircuitState.OPEN, halfOpenInFlight: 0 });
+      advance(100);
+      // Probes that close it: the caller gets the value.
+      expect(await breaker.execute(async () => 'one')).toBe('one');
+      expect(await breaker.execute(() => 'two')).toBe('two');
+      expect(breaker.state).toBe(CircuitState.CLOSED);
+      expect(stateChanges).toEqual([
+        'CLOSED>OPEN',
+        'OPEN>HALF_OPEN',
+        'HALF_OPEN>OPEN',
+        'OPEN>HALF_OPEN',
+        'HALF_OPEN>CLOSED',
+      ]);
+      await settle();
+      expect(warnings.some((w) => w.includes('logger down'))).toBe(true);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('rejects duration options a timer cannot hold, naming the field', () => {

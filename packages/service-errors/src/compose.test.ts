@@ -160,7 +160,7 @@ describe('compose', () => {
     expect(order).toEqual(['a', 'b', 'c']);
   });
 
-  it('gives the same results without a signal (fast path) as with one (guarded path) (fast-check)', async () => {
+  it('gives the same results without a signal as with one that never aborts (fast-check)', async () => {
     vi.useRealTimers();
     await fc.assert(
       fc.asyncProperty(
@@ -216,7 +216,7 @@ describe('compose', () => {
               totalRejections,
             };
           };
-          // A signal that never aborts still takes the guarded path.
+          // A signal that never aborts still wires listeners and races the call.
           expect(await run(unsignalled, undefined)).toEqual(
             await run(signalled, new AbortController().signal),
           );

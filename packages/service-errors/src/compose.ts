@@ -1,4 +1,5 @@
 import { formatValue } from '@clone/internal';
+import { BasePolicy } from './base-policy';
 import type { Bulkhead } from './bulkhead';
 import type { CircuitBreaker } from './circuit-breaker';
 import { ServiceErrorCode } from './error-code';
@@ -11,8 +12,8 @@ import {
   type Layer,
   type Next,
   type Operation,
+  type OutcomeObserver,
   type Policy,
-  rootContext,
 } from './policy';
 import type { RetryPolicy } from './retry-policy';
 import { ServiceError } from './service-error';
@@ -39,7 +40,7 @@ export interface PolicySet<R = never> {
  * special case for any combination. A policy from elsewhere (anything with `run`) is linked
  * through its `run`.
  */
-export class ComposedPolicy<R = never> implements Policy<R> {
+export class ComposedPolicy<R = never> extends BasePolicy<R> {
   /** The layers, outermost first. */
   readonly policies: readonly Policy<any>[];
   readonly #first: Layer<R>;
@@ -47,6 +48,7 @@ export class ComposedPolicy<R = never> implements Policy<R> {
   readonly #rest: Next;
 
   constructor(policies: readonly Policy<any>[]) {
+    super();
     this.policies = policies;
     let next: Next = callOperation;
     for (let i = policies.length - 1; i >= 1; i--) next = link(policies[i]!, next);
@@ -54,28 +56,24 @@ export class ComposedPolicy<R = never> implements Policy<R> {
     this.#first = asLayer(policies[0]!);
   }
 
-  /** Runs `fn` through every layer; `signal` cancels it wherever it is. */
-  execute<T>(fn: Operation<T>, signal?: AbortSignal): Promise<T | R> {
-    return this.#first[EXECUTE](fn, rootContext(signal), this.#rest);
-  }
-
-  /** Runs `fn` through every layer inside an outer context. */
-  run<T>(fn: Operation<T>, context: ExecuteContext): Promise<T | R> {
-    return this.#first[EXECUTE](fn, context, this.#rest);
-  }
-
   /** @internal The one execution path (see `EXECUTE` in policy.ts): this chain, then `next`. */
-  [EXECUTE]<T>(op: Operation<T>, context: ExecuteContext, next: Next): Promise<T | R> {
-    if (next === callOperation) return this.run(op, context);
+  [EXECUTE]<T>(
+    op: Operation<T>,
+    context: ExecuteContext,
+    next: Next,
+    observer?: OutcomeObserver,
+  ): Promise<T | R> {
+    // The outermost layer's promise is this chain's: it may take an outer layer's observer.
+    if (next === callOperation) return this.#first[EXECUTE](op, context, this.#rest, observer);
     // Nested in another chain: the end of this one continues into the outer one's rest.
-    return this.run((inner) => next(op, inner), context);
+    return this.#first[EXECUTE]((inner: ExecuteContext) => next(op, inner), context, this.#rest, observer);
   }
 }
 
 /** The step that runs `policy` with `next` inside it, made once per composition. */
 function link(policy: Policy<any>, next: Next): Next {
   const layer = asLayer(policy);
-  return (op, context) => layer[EXECUTE](op, context, next);
+  return (op, context, observer) => layer[EXECUTE](op, context, next, observer);
 }
 
 /** One of our policies as it is; any other through its `run` (a closure per call, theirs). */

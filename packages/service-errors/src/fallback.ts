@@ -1,15 +1,8 @@
 import { functionOption } from '@clone/internal';
 import { z } from 'zod';
+import { BasePolicy } from './base-policy';
 import { Emitter, type Listener, type Unsubscribe } from './emitter';
-import {
-  callOperation,
-  EXECUTE,
-  type ExecuteContext,
-  type Next,
-  type Operation,
-  type Policy,
-  rootContext,
-} from './policy';
+import { EXECUTE, type ExecuteContext, type Next, type Operation } from './policy';
 import { ServiceError } from './service-error';
 import { hookFailed } from './user-hook';
 import { parseOptions } from './validation';
@@ -41,12 +34,13 @@ export interface FallbackEvents {
  * response. A caller's cancellation is not a failure to hide, so it is rethrown by default.
  * Put it outermost: it sees the error left after retries.
  */
-export class Fallback<R> implements Policy<R> {
+export class Fallback<R> extends BasePolicy<R> {
   readonly #fallback: (error: ServiceError, context: ExecuteContext) => R | PromiseLike<R>;
   readonly #shouldFallback: (error: ServiceError) => boolean;
   #events: Emitter<FallbackEvents> | undefined;
 
   constructor(options: FallbackOptions<R>) {
+    super();
     const o = parseOptions(fallbackOptionsSchema, options, 'Fallback');
     this.#fallback = o.fallback as FallbackOptions<R>['fallback'];
     this.#shouldFallback = o.shouldFallback ?? ((error) => error.code !== 'CANCELLED');
@@ -56,16 +50,6 @@ export class Fallback<R> implements Policy<R> {
   on<K extends keyof FallbackEvents>(event: K, listener: Listener<FallbackEvents[K]>): Unsubscribe {
     this.#events ??= new Emitter();
     return this.#events.on(event, listener);
-  }
-
-  /** Runs `fn`; on a failure that qualifies, returns the fallback's value instead. */
-  execute<T>(fn: Operation<T>, signal?: AbortSignal): Promise<T | R> {
-    return this[EXECUTE](fn, rootContext(signal), callOperation);
-  }
-
-  /** Runs `fn` inside an outer policy's context (see `compose`). */
-  run<T>(fn: Operation<T>, context: ExecuteContext): Promise<T | R> {
-    return this[EXECUTE](fn, context, callOperation);
   }
 
   /** @internal The one execution path (see `EXECUTE` in policy.ts). */

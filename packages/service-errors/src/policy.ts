@@ -35,6 +35,11 @@ export interface Policy<R = never> {
  */
 export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 
+/** Whether `signal` has aborted; the shared never-aborting signal is answered without a getter call. */
+export function isAborted(signal: AbortSignal): boolean {
+  return signal !== NEVER_ABORTED && signal.aborted;
+}
+
 /** The context of a call without a signal, an attempt number or a deadline: shared, frozen. */
 export const ROOT_CONTEXT: ExecuteContext = Object.freeze({
   signal: NEVER_ABORTED,
@@ -96,11 +101,62 @@ export function isThenable<T>(value: PromiseLike<T> | T): value is PromiseLike<T
 }
 
 /**
+ * What a layer wants done with the outcome of the call it runs, handed to the layer inside so
+ * that the one settling the call's promise anyway (a timeout) does it as it settles, instead of
+ * each outer layer reacting to that promise in turn (a microtask, a promise and a reaction
+ * each). A breaker only watches: told `fulfilled` or `rejected`. A retry also answers
+ * `rejected` with what the call settles with instead: its next attempts.
+ *
+ * The inner layer takes the job by setting `claimed` to the promise it returns, and from then
+ * on must tell every outcome (an expiry or an abort included) before settling that promise. A
+ * layer that does not take it leaves `claimed` alone: then the outer layer reacts to the
+ * promise itself. Either way it sees the same outcome. The handlers never throw.
+ */
+export interface OutcomeObserver {
+  fulfilled(): void;
+  /** Told a failure; returns what the call settles with instead, or undefined to reject with `error`. */
+  rejected(error: unknown): PromiseLike<unknown> | undefined;
+  /** The promise whose outcome the inner layer tells; reset by the layer that offered it once read. */
+  claimed: PromiseLike<unknown> | undefined;
+}
+
+/**
+ * A watcher's observer and the one handed to it from outside, told in that order (the watcher
+ * sees the failure before the outer layer answers it): what a breaker offers the layer inside
+ * when an outer one offered it one. Only the outer one may answer a failure.
+ */
+export class ObserverPair implements OutcomeObserver {
+  claimed: PromiseLike<unknown> | undefined = undefined;
+  readonly #inner: OutcomeObserver;
+  readonly #outer: OutcomeObserver;
+
+  constructor(inner: OutcomeObserver, outer: OutcomeObserver) {
+    this.#inner = inner;
+    this.#outer = outer;
+  }
+
+  fulfilled(): void {
+    this.#inner.fulfilled();
+    this.#outer.fulfilled();
+  }
+
+  rejected(error: unknown): PromiseLike<unknown> | undefined {
+    this.#inner.rejected(error);
+    return this.#outer.rejected(error);
+  }
+}
+
+/**
  * The rest of a chain, as a policy sees it: runs `op` in `context` through the layers inside
  * (or calls `op` itself at the end). It may return a plain value or throw synchronously, as
- * an operation may.
+ * an operation may. `observer`: see {@link OutcomeObserver}; a layer that does not take it
+ * leaves it unclaimed.
  */
-export type Next = <T>(op: Operation<T>, context: ExecuteContext) => PromiseLike<T> | T;
+export type Next = <T>(
+  op: Operation<T>,
+  context: ExecuteContext,
+  observer?: OutcomeObserver,
+) => PromiseLike<T> | T;
 
 /** The end of every chain: the operation itself. */
 export const callOperation: Next = (op, context) => op(context);
@@ -116,7 +172,12 @@ export const EXECUTE: unique symbol = Symbol('@clone/service-errors.execute');
 
 /** A policy of this package: see {@link EXECUTE}. */
 export interface Layer<R = never> {
-  [EXECUTE]<T>(op: Operation<T>, context: ExecuteContext, next: Next): Promise<T | R>;
+  [EXECUTE]<T>(
+    op: Operation<T>,
+    context: ExecuteContext,
+    next: Next,
+    observer?: OutcomeObserver,
+  ): Promise<T | R>;
 }
 
 /** Whether `policy` is one of this package's policies (else compose goes through its `run`). */

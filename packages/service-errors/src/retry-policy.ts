@@ -5,9 +5,11 @@ import {
   intAtLeast,
   MAX_TIMER_MS,
   numberAtLeast,
+  randomOption,
 } from '@clone/internal';
 import { z } from 'zod';
 import { backoffDelay, type Jitter } from './backoff';
+import { BasePolicy } from './base-policy';
 import { type Clock, systemClock } from './clock';
 import { type DeadlineQueue, deadlineQueueFor } from './deadline-queue';
 import { Emitter, type Listener, type Unsubscribe } from './emitter';
@@ -18,20 +20,18 @@ import { clockOption, loggerOption } from './option-schemas';
 import {
   abortError,
   ChildContext,
-  callOperation,
   EXECUTE,
   type ExecuteContext,
   isThenable,
   NEVER_ABORTED,
   type Next,
   type Operation,
-  type Policy,
+  type OutcomeObserver,
   ROOT_CONTEXT,
-  rootContext,
 } from './policy';
 import { ServiceError } from './service-error';
 import { runWithDeadline, TIMED_OUT } from './timeout';
-import { hookFailed } from './user-hook';
+import { hookFailed, observerThrew } from './user-hook';
 import { parseOptions } from './validation';
 
 /** An entry of `retryableErrors`: a ServiceErrorCode name, a gRPC status name or number. */
@@ -102,7 +102,7 @@ export const retryOptionsSchema = z.strictObject({
   /** Time an attempt needs at least: no attempt starts with less left before the deadline (default 0). */
   minAttemptMs: durationMs(0).default(0),
   /** Source of randomness for jitter, in [0, 1] (default Math.random); anything else fails the call. */
-  random: functionOption<() => number>().optional(),
+  random: randomOption().optional(),
   /** Service name put on the final error when the error has none. */
   service: z.string().optional(),
   clock: clockOption.optional(),
@@ -131,6 +131,35 @@ const LOCAL_REJECTIONS: ReadonlySet<ServiceErrorCode> = new Set([
 
 const NONE = -1;
 
+/** The rest of a retry loop after a failed first attempt (see RetryPolicy's `#loop`). */
+type LoopRest = <T>(op: Operation<T>, next: Next, context: ExecuteContext, error: unknown) => Promise<T>;
+
+/**
+ * The first attempt of a call, as its observer (see OutcomeObserver): a failure is answered
+ * with the rest of the retry loop. Fields rather than a closure: the success path makes this
+ * object and nothing else.
+ */
+class FirstAttempt<T> implements OutcomeObserver {
+  claimed: PromiseLike<unknown> | undefined = undefined;
+  readonly #rest: LoopRest;
+  readonly #op: Operation<T>;
+  readonly #next: Next;
+  readonly #context: ExecuteContext;
+
+  constructor(rest: LoopRest, op: Operation<T>, next: Next, context: ExecuteContext) {
+    this.#rest = rest;
+    this.#op = op;
+    this.#next = next;
+    this.#context = context;
+  }
+
+  fulfilled(): void {}
+
+  rejected(error: unknown): Promise<T> {
+    return this.#rest(this.#op, this.#next, this.#context, error);
+  }
+}
+
 /**
  * Runs an operation again when it fails with a retryable error, with exponential backoff and
  * jitter. Server pushback (`grpc-retry-pushback-ms`, HTTP `Retry-After`, read by
@@ -140,7 +169,7 @@ const NONE = -1;
  * a delay. The final error is a ServiceError with the last error's code, `attempts` and the
  * last thrown value as `cause`.
  */
-export class RetryPolicy implements Policy {
+export class RetryPolicy extends BasePolicy {
   readonly #maxAttempts: number;
   readonly #backoff: {
     initialDelayMs: number;
@@ -160,8 +189,11 @@ export class RetryPolicy implements Policy {
   readonly #logger: Logger;
   #queue: DeadlineQueue | undefined;
   #events: Emitter<RetryEvents> | undefined;
+  /** The loop after a failed first attempt, made once per policy for its FirstAttempt observers. */
+  readonly #rest: LoopRest = (op, next, context, error) => this.#loop(op, next, context, true, error);
 
   constructor(options: RetryOptions = {}) {
+    super();
     const o = parseOptions(retryOptionsSchema, options, 'RetryPolicy');
     // Only an explicit maxDelayMs below initialDelayMs is a contradiction; the default cap
     // rises to a larger initial delay rather than silently shortening it.
@@ -210,33 +242,24 @@ export class RetryPolicy implements Policy {
     return this.#events.on(event, listener);
   }
 
-  /** Runs `fn`, retrying as configured; `signal` cancels the call and any pending delay. */
-  execute<T>(fn: Operation<T>, signal?: AbortSignal): Promise<T> {
-    return this[EXECUTE](fn, rootContext(signal), callOperation);
-  }
-
-  /** Runs `fn` inside an outer policy's context; the earlier of both deadlines applies. */
-  run<T>(fn: Operation<T>, context: ExecuteContext): Promise<T> {
-    return this[EXECUTE](fn, context, callOperation);
-  }
-
   /** @internal The one execution path (see `EXECUTE` in policy.ts). */
   [EXECUTE]<T>(op: Operation<T>, context: ExecuteContext, next: Next): Promise<T> {
     if (context !== ROOT_CONTEXT || this.#deadlineMs !== NONE || this.#events?.hasListeners('success')) {
       return this.#loop(op, next, context, false, undefined);
     }
-    // The common case, first attempt, no deadline, no signal: the attempt's own promise with
-    // a rejection handler, and the loop only once it failed.
+    // The common case, first attempt, no deadline, no signal: the attempt's own promise, and
+    // the loop only once it failed. The layer inside may take on watching for that failure
+    // (see OutcomeObserver): then the caller gets its promise as is, else a derived one.
+    const first = new FirstAttempt(this.#rest, op, next, context);
     let result: PromiseLike<T> | T;
     try {
-      result = next(op, context);
+      result = next(op, context, first);
     } catch (error) {
       return this.#loop(op, next, context, true, error);
     }
     if (!isThenable(result)) return Promise.resolve(result);
-    return Promise.resolve(result).then(undefined, (error: unknown) =>
-      this.#loop(op, next, context, true, error),
-    );
+    const pending = Promise.resolve(result);
+    return first.claimed === pending ? pending : pending.then(undefined, (error) => first.rejected(error));
   }
 
   /** The retry loop; with `failed`, attempt 1 already ran and threw `firstError`. */
@@ -358,7 +381,14 @@ export class RetryPolicy implements Policy {
       },
     );
     this.#events?.emit('giveUp', { attempts, reason, error: final });
-    if (attempts > 1) this.#logger.debug('retry gave up', { attempts, reason, code: final.code });
+    if (attempts > 1) {
+      // A throwing user logger must not replace the error the caller is owed.
+      try {
+        this.#logger.debug('retry gave up', { attempts, reason, code: final.code });
+      } catch (error) {
+        observerThrew('RetryPolicy', error);
+      }
+    }
     return final;
   }
 }

@@ -137,6 +137,22 @@ describe('RetryPolicy with a throwing hook', () => {
     expect(result.metadata).toMatchObject({ judging: { code: 'SERVICE_UNAVAILABLE' } });
   });
 
+  it('gives the caller the final error when the logger throws', async () => {
+    const throwing = () => {
+      throw new Error('logger down');
+    };
+    const logger = { debug: throwing, info: throwing, warn: throwing, error: throwing };
+    const policy = new RetryPolicy({ maxAttempts: 2, initialDelayMs: 0, logger });
+    const { calls, result, reasons } = await against(
+      policy,
+      () => new ServiceError(ServiceErrorCode.SERVICE_UNAVAILABLE, 'down'),
+    );
+    expect(calls).toBe(2);
+    expect(reasons).toEqual(['attempts-exhausted']);
+    expect(result.code).toBe(ServiceErrorCode.SERVICE_UNAVAILABLE);
+    expect(result.attempts).toBe(2);
+  });
+
   it.each([
     ['returns a number out of range', () => 5],
     ['returns NaN', () => Number.NaN],

@@ -1,5 +1,6 @@
 import { durationMs } from '@clone/internal';
 import { z } from 'zod';
+import { BasePolicy } from './base-policy';
 import { type Clock, systemClock } from './clock';
 import { type DeadlineEntry, type DeadlineQueue, deadlineQueueFor } from './deadline-queue';
 import { Emitter, type Listener, type Unsubscribe } from './emitter';
@@ -7,15 +8,14 @@ import { ServiceErrorCode } from './error-code';
 import { clockOption } from './option-schemas';
 import {
   abortError,
-  callOperation,
   EXECUTE,
   type ExecuteContext,
+  isAborted,
   isThenable,
   NEVER_ABORTED,
   type Next,
   type Operation,
-  type Policy,
-  rootContext,
+  type OutcomeObserver,
 } from './policy';
 import { ServiceError } from './service-error';
 import { parseOptions } from './validation';
@@ -55,13 +55,14 @@ export interface TimeoutEvents {
  * own timers, never less than `timeoutMs`), and the AbortController is only created if the
  * operation reads `context.signal`.
  */
-export class Timeout implements Policy {
+export class Timeout extends BasePolicy {
   readonly timeoutMs: number;
   readonly #service: string | undefined;
   readonly #clock: Clock;
   readonly #queue: DeadlineQueue;
   #events: Emitter<TimeoutEvents> | undefined;
   constructor(options: TimeoutOptions) {
+    super();
     const o = parseOptions(timeoutOptionsSchema, options, 'Timeout');
     this.timeoutMs = o.timeoutMs;
     this.#service = o.service;
@@ -75,22 +76,17 @@ export class Timeout implements Policy {
     return this.#events.on(event, listener);
   }
 
-  /** Runs `fn` with a deadline of `timeoutMs`. */
-  execute<T>(fn: Operation<T>, signal?: AbortSignal): Promise<T> {
-    return this[EXECUTE](fn, rootContext(signal), callOperation);
-  }
-
-  /** Runs `fn` with a deadline of `timeoutMs`, or the outer context's deadline if earlier. */
-  run<T>(fn: Operation<T>, context: ExecuteContext): Promise<T> {
-    return this[EXECUTE](fn, context, callOperation);
-  }
-
   /** @internal The one execution path (see `EXECUTE` in policy.ts). */
-  [EXECUTE]<T>(op: Operation<T>, context: ExecuteContext, next: Next): Promise<T> {
+  [EXECUTE]<T>(
+    op: Operation<T>,
+    context: ExecuteContext,
+    next: Next,
+    observer?: OutcomeObserver,
+  ): Promise<T> {
     const now = this.#queue.now();
     const own = now + this.timeoutMs;
     const deadline = Math.min(context.deadline, own);
-    return runWithDeadline(op, next, context, deadline, now, this.#queue, this.timeoutMs, this);
+    return runWithDeadline(op, next, context, deadline, now, this.#queue, this.timeoutMs, this, observer);
   }
 
   /** @internal A call's deadline passed (see `TIMED_OUT`). */
@@ -115,7 +111,9 @@ function timeoutError(service: string | undefined, timeoutMs: number, deadline: 
 
 /**
  * Runs `next(op, …)` so that it settles by `deadline`: used by Timeout and by a RetryPolicy's
- * overall deadline. `timeoutMs` is only for the error message.
+ * overall deadline. `timeoutMs` is only for the error message. An `observer` (an outer
+ * layer's: a breaker's, a retry's) is taken when the call races, i.e. settles a promise of its
+ * own (see `OutcomeObserver`); it is not handed further down.
  */
 export function runWithDeadline<T>(
   op: Operation<T>,
@@ -126,9 +124,10 @@ export function runWithDeadline<T>(
   queue: DeadlineQueue,
   timeoutMs: number,
   owner: TimeoutOwner,
+  observer?: OutcomeObserver,
 ): Promise<T> {
   const parentSignal = parent.signal;
-  if (parentSignal.aborted) return Promise.reject(abortError(parentSignal));
+  if (isAborted(parentSignal)) return Promise.reject(abortError(parentSignal));
   if (deadline <= now) return Promise.reject(owner[TIMED_OUT](timeoutMs, deadline));
   const call = new TimedCall<T>(parent, deadline, queue, timeoutMs, owner);
   let result: PromiseLike<T> | T;
@@ -143,7 +142,7 @@ export function runWithDeadline<T>(
     call.settled = true;
     return Promise.resolve(result);
   }
-  return call.race(result);
+  return call.race(result, observer);
 }
 
 const NEVER_TIMES_OUT: TimeoutOwner = {
@@ -161,8 +160,9 @@ export function runAbortable<T>(
   next: Next,
   context: ExecuteContext,
   queue: DeadlineQueue,
+  observer?: OutcomeObserver,
 ): Promise<T> {
-  return runWithDeadline(op, next, context, Number.POSITIVE_INFINITY, 0, queue, 0, NEVER_TIMES_OUT);
+  return runWithDeadline(op, next, context, Number.POSITIVE_INFINITY, 0, queue, 0, NEVER_TIMES_OUT, observer);
 }
 
 /**
@@ -178,9 +178,11 @@ class TimedCall<T> implements ExecuteContext, DeadlineEntry {
   readonly #timeoutMs: number;
   readonly #owner: TimeoutOwner;
   #controller: AbortController | undefined;
+  #resolve: ((value: T | PromiseLike<T>) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
   #reason: ServiceError | undefined;
   #listening: AbortSignal | undefined;
+  #observer: OutcomeObserver | undefined;
 
   constructor(
     parent: ExecuteContext,
@@ -214,24 +216,48 @@ class TimedCall<T> implements ExecuteContext, DeadlineEntry {
     return this.#controller.signal;
   }
 
-  race(result: PromiseLike<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#reject = reject;
-      this.#queue.add(this);
-      const parent = this.#parent.signal;
-      if (parent !== NEVER_ABORTED) {
-        this.#listening = parent;
-        parent.addEventListener('abort', this);
-      }
-      result.then(
-        (value) => {
-          if (this.#finish()) resolve(value);
-        },
-        (error: unknown) => {
-          if (this.#finish()) reject(error);
-        },
-      );
-    });
+  race(result: PromiseLike<T>, observer: OutcomeObserver | undefined): Promise<T> {
+    // One executor shared by every call (no closure per call): it hands over the settlers.
+    TimedCall.#starting = this;
+    const promise = new Promise<T>(TimedCall.#takeSettlers);
+    TimedCall.#starting = undefined;
+    this.#queue.add(this);
+    const parent = this.#parent.signal;
+    if (parent !== NEVER_ABORTED) {
+      this.#listening = parent;
+      parent.addEventListener('abort', this);
+    }
+    if (observer !== undefined) {
+      this.#observer = observer;
+      observer.claimed = promise;
+    }
+    result.then(
+      (value) => {
+        if (!this.#finish()) return;
+        this.#resolve!(value);
+        this.#observer?.fulfilled();
+      },
+      (error: unknown) => {
+        if (this.#finish()) this.#failed(error);
+      },
+    );
+    return promise;
+  }
+
+  /** Settles a failed call: told to the observer first, which may answer it (a retry's next attempts). */
+  #failed(error: unknown): void {
+    const instead = this.#observer?.rejected(error);
+    if (instead === undefined) this.#reject!(error);
+    else this.#resolve!(instead as PromiseLike<T>);
+  }
+
+  /** The call whose promise is being made (the Promise executor runs synchronously). */
+  static #starting: TimedCall<any> | undefined;
+
+  static #takeSettlers(resolve: (value: any) => void, reject: (error: unknown) => void): void {
+    const call = TimedCall.#starting!;
+    call.#resolve = resolve;
+    call.#reject = reject;
   }
 
   /** The deadline passed. */
@@ -248,8 +274,10 @@ class TimedCall<T> implements ExecuteContext, DeadlineEntry {
   #fail(error: ServiceError): void {
     this.#finish();
     this.#reason = error;
-    this.#reject!(error);
+    // The operation hears the abort before anyone acts on the failure (a retry starts the
+    // next attempt at once).
     this.#controller?.abort(error);
+    this.#failed(error);
   }
 
   #finish(): boolean {

@@ -4,22 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { atExit, track } from './children';
 import { freePort, waitFor } from './ports';
+import type { RestartableServer } from './restartable-server';
 import { startWatchdog } from './watchdog';
 
 /** A private etcd on a random loopback port with a temporary data directory. */
-export interface EtcdServer {
+export interface EtcdServer extends RestartableServer {
   /** `http://127.0.0.1:PORT`, for the etcd3 client's `hosts`. */
   readonly endpoint: string;
-  readonly port: number;
-  readonly dataDir: string;
-  /** The etcd process's pid; `undefined` while it is down. */
-  readonly pid: number | undefined;
-  /** Kills the server (SIGKILL by default) but keeps its data and ports: an outage. */
-  kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts it again on the same port and data directory after `kill()`. */
-  start(): Promise<void>;
-  /** Stops the server and removes its data directory. */
-  stop(): Promise<void>;
 }
 
 /**

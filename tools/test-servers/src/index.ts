@@ -2,3 +2,5 @@ export { type Certificates, type IssueOptions, type KeyPair, makeCertificates } 
 export { type EtcdServer, startEtcd } from './etcd';
 export { freePort, waitFor } from './ports';
 export { type PostgresServer, startPostgres } from './postgres';
+export { type RabbitMQServer, startRabbitMQ } from './rabbitmq';
+export type { RestartableServer } from './restartable-server';

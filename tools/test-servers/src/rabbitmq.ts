@@ -5,30 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { atExit } from './children';
 import { freePort, waitFor } from './ports';
+import type { RestartableServer } from './restartable-server';
 import { startWatchdog } from './watchdog';
 
 /** Where Debian's `rabbitmq-server` keeps the real scripts (the /usr/sbin wrappers switch user). */
 const RABBITMQ_BIN = '/usr/lib/rabbitmq/bin';
 
 /** A private RabbitMQ broker on random loopback ports with a temporary data directory. */
-export interface RabbitMQServer {
+export interface RabbitMQServer extends RestartableServer {
   /** `amqp://guest:guest@127.0.0.1:PORT`, for amqplib's `connect`. */
   readonly url: string;
-  readonly port: number;
-  readonly dataDir: string;
-  /** The broker's process-group leader pid; `undefined` while it is down. */
-  readonly pid: number | undefined;
-  /**
-   * Takes the broker down but keeps its data and ports: an outage. SIGKILL (the default) kills
-   * the Erlang VM outright, a crash; SIGTERM shuts it down cleanly, as an operator's stop.
-   */
-  kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts it again on the same ports and data after `kill()`; resolves once it accepts clients. */
-  start(): Promise<void>;
   /** Runs `rabbitmqctl` against this broker (e.g. `['list_queues', 'name', 'messages']`). */
   ctl(args: readonly string[]): Promise<string>;
-  /** Stops the broker, its epmd, and removes its data directory. */
-  stop(): Promise<void>;
 }
 
 /**

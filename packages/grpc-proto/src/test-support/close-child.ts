@@ -1,5 +1,6 @@
 // Run as its own process by service-communication-manager.test.ts: uses everything that holds
 // handles (server, channels, health checks, a stream), closes, and must then exit by itself.
+import { ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import { ServiceCommunicationManager } from '../service-communication-manager';
 import { startServer, TEST_SECRET } from './servers';
 
@@ -12,6 +13,11 @@ const server = await startServer({
         call.on('data', () => call.write({ transcript: 'partial' }));
         call.on('end', () => call.end());
       },
+    },
+    llm: {
+      // Never answers: only close() (or the 30 s default deadline) ends a call to it.
+      Generate: () => {},
+      StreamGenerate: (call) => call.end(),
     },
   },
 });
@@ -54,6 +60,27 @@ stream.on('error', (error: { code?: number }) =>
 stream.write({ sequence: 0 });
 await new Promise((resolve) => stream.once('data', resolve));
 stream.end();
+const llm = comm.createLLMClient({ host: '127.0.0.1', port: server.port }, ['llm:read']);
+const pending = comm
+  .executeServiceCall('llm', () => llm.promises.Generate({ prompt: 'hang' }))
+  .then(
+    () => 'answered',
+    (error: { code?: string }) => `${error.code}`,
+  );
+// A call waiting ten minutes before its next attempt: close() must end it too.
+comm.configureService('flaky', { retry: { maxAttempts: 3, initialDelayMs: 600_000, maxDelayMs: 600_000 } });
+const backingOff = comm
+  .executeServiceCall('flaky', () => {
+    throw new ServiceError(ServiceErrorCode.SERVICE_UNAVAILABLE, 'down', 'flaky', { retryable: true });
+  })
+  .then(
+    () => 'answered',
+    (error: { code?: string }) => `${error.code}`,
+  );
+// Let the call reach the server before closing.
+await new Promise((resolve) => setTimeout(resolve, 100));
 await comm.close();
+process.stdout.write(`pending call ended with ${await pending}\n`);
+process.stdout.write(`backing-off call ended with ${await backingOff}\n`);
 await server.shutdown();
 process.stdout.write('closed\n');
