@@ -45,6 +45,11 @@ export interface EventBusOptions {
   publishTimeoutMs?: number | undefined;
   /** How long `close()` waits for in-flight handlers and confirms (default 10 000 ms). */
   closeTimeoutMs?: number | undefined;
+  /**
+   * How long connecting, declaring the topology and attaching the consumers may take before the
+   * attempt is abandoned and retried (default 30 000 ms): a broker that never answers cannot wedge the bus.
+   */
+  setupTimeoutMs?: number | undefined;
   /** First reconnect delay (default 100 ms), doubled per failure up to `maxReconnectDelayMs` (default 10 000 ms). */
   reconnectDelayMs?: number | undefined;
   maxReconnectDelayMs?: number | undefined;
@@ -81,6 +86,7 @@ export const eventBusOptionsSchema = z.strictObject({
   maxBufferedPublishes: intAtLeast(0).default(10_000),
   publishTimeoutMs: durationMs().default(30_000),
   closeTimeoutMs: durationMs().default(10_000),
+  setupTimeoutMs: durationMs().default(30_000),
   reconnectDelayMs: durationMs().default(100),
   maxReconnectDelayMs: durationMs().default(10_000),
   heartbeatSeconds: intAtLeast(0, 3600).default(10),
@@ -102,5 +108,6 @@ export type TransportConfig = Pick<
   | 'publishTimeoutMs'
   | 'reconnectDelayMs'
   | 'maxReconnectDelayMs'
+  | 'setupTimeoutMs'
   | 'heartbeatSeconds'
 > & { url: string; clock: Clock; logger: Logger; random: () => number };

@@ -5,7 +5,8 @@ import { coalesceWrites } from './coalesce-writes';
 import { ConcurrencyGate } from './concurrency-gate';
 import type { DeadLetter } from './dead-letter';
 import type { TransportConfig } from './event-bus-options';
-import { deadLetterFromMessage, outcomeHeaders, replayHeaders, toDelivery } from './rabbitmq-messages';
+import { clearDeadLetters, readDeadLetters, replayDeadLetters } from './rabbitmq-dead-letters';
+import { outcomeHeaders, toDelivery } from './rabbitmq-messages';
 import { type PendingPublish, PublishBuffer } from './rabbitmq-publish-buffer';
 import { declareExchanges, declareSubscription, type QueueNames, queueNames } from './rabbitmq-topology';
 import type { SubscriptionSpec } from './subscription';
@@ -21,6 +22,12 @@ interface Consumer {
   acks: AckBatcher | undefined;
   tag: string | undefined;
   attached: (() => void)[];
+}
+
+/** One connection attempt: its connection once made, and whether it was given up. */
+interface Attempt {
+  connection: amqp.ChannelModel | undefined;
+  expired: boolean;
 }
 
 /** A live connection and what was opened on it. */
@@ -98,39 +105,17 @@ export class RabbitMQTransport implements EventTransport {
   }
 
   async deadLetters(queues: readonly string[]): Promise<DeadLetter[]> {
-    return this.#withBrowser(queues, async (_channel, name, messages) => {
-      return messages.map((m) => deadLetterFromMessage(name, m));
-    });
+    return readDeadLetters(this.#requireSession().connection, queues);
   }
 
   async clearDeadLetters(queues: readonly string[]): Promise<number> {
-    const session = this.#requireSession();
-    const channel = await session.connection.createChannel();
-    try {
-      let removed = 0;
-      for (const name of queues) removed += (await channel.purgeQueue(`${name}.dead-letter`)).messageCount;
-      return removed;
-    } finally {
-      await channel.close().catch(() => {});
-    }
+    return clearDeadLetters(this.#requireSession().connection, queues);
   }
 
   async replayDeadLetters(queues: readonly string[], eventId: string | undefined): Promise<number> {
-    const lists = await this.#withBrowser(queues, async (channel, name, messages) => {
-      let replayed = 0;
-      for (const message of messages) {
-        if (eventId !== undefined && deadLetterFromMessage(name, message).id !== eventId) continue;
-        await this.#sendToQueue(name, message.content, {
-          ...message.properties,
-          headers: replayHeaders(message),
-          persistent: true,
-        });
-        channel.ack(message);
-        replayed++;
-      }
-      return [replayed];
-    });
-    return lists.reduce((a, b) => a + b, 0);
+    return replayDeadLetters(this.#requireSession().connection, queues, eventId, (queue, content, options) =>
+      this.#sendToQueue(queue, content, options),
+    );
   }
 
   async retryQueueSize(queues: readonly string[]): Promise<number> {
@@ -178,27 +163,28 @@ export class RabbitMQTransport implements EventTransport {
 
   async #open(): Promise<void> {
     this.#connecting = true;
-    let connection: amqp.ChannelModel | undefined;
+    const attempt: Attempt = { connection: undefined, expired: false };
+    // A broker can accept the connection and then never answer the handshake, a declare or a
+    // consume (RabbitMQ 3.10 with a quorum queue that did not come back from a crash): the attempt
+    // is bounded, its connection closed (which rejects what it still waits for), and retried.
+    const limit = this.#config.setupTimeoutMs;
+    let timer: unknown;
+    const expired = new Promise<never>((_, reject) => {
+      timer = this.#config.clock.setTimeout(
+        () => {
+          attempt.expired = true;
+          attempt.connection?.close().catch(() => {});
+          reject(new Error(`no answer within ${limit} ms (setupTimeoutMs)`));
+        },
+        limit,
+        true,
+      );
+    });
+    const setup = this.#setUp(attempt);
+    setup.catch(() => {}); // after expiry nobody waits for it
     try {
-      const url = new URL(this.#config.url);
-      if (!url.searchParams.has('heartbeat'))
-        url.searchParams.set('heartbeat', String(this.#config.heartbeatSeconds));
-      connection = await amqp.connect(url.toString(), {
-        clientProperties: { connection_name: this.#config.serviceName },
-        // Nagle's algorithm held a lone confirmed publish back (~20% slower one at a time, measured);
-        // bursts still leave in one write (coalesceWrites).
-        noDelay: true,
-      });
-      coalesceWrites(connection);
-      connection.on('error', () => {}); // 'close' follows and carries the error
-      const publisher = await connection.createConfirmChannel();
-      const session: Session = { connection, publisher, lost: false };
-      connection.on('close', (error?: Error) => this.#lose(session, error));
-      publisher.on('error', () => {});
-      publisher.on('close', () => this.#lose(session, undefined));
-      await declareExchanges(publisher, this.#config.exchange);
-      if (this.#closed) throw closedError();
-      for (const consumer of this.#consumers) await this.#attach(session, consumer);
+      const session = await Promise.race([setup, expired]);
+      this.#config.clock.clearTimeout(timer);
       this.#session = session;
       this.#failures = 0;
       this.#lastDelay = 0;
@@ -207,8 +193,10 @@ export class RabbitMQTransport implements EventTransport {
       for (const w of this.#waiters.splice(0)) w.resolve();
       this.#events.emit('connected', undefined);
     } catch (error) {
+      this.#config.clock.clearTimeout(timer);
+      attempt.expired = true; // a connection still on its way is closed when it comes
       this.#connecting = false;
-      await connection?.close().catch(() => {});
+      await attempt.connection?.close().catch(() => {});
       const failure = unavailable('cannot connect to RabbitMQ', error);
       for (const w of this.#waiters.splice(0)) w.reject(failure);
       if (!this.#closed) {
@@ -216,6 +204,36 @@ export class RabbitMQTransport implements EventTransport {
         this.#scheduleReconnect();
       }
     }
+  }
+
+  /** Connects, declares the topology and attaches every consumer: one attempt of {@link #open}. */
+  async #setUp(attempt: Attempt): Promise<Session> {
+    const url = new URL(this.#config.url);
+    if (!url.searchParams.has('heartbeat'))
+      url.searchParams.set('heartbeat', String(this.#config.heartbeatSeconds));
+    const connection = await amqp.connect(url.toString(), {
+      clientProperties: { connection_name: this.#config.serviceName },
+      // Nagle's algorithm held a lone confirmed publish back (~20% slower one at a time, measured);
+      // bursts still leave in one write (coalesceWrites).
+      noDelay: true,
+    });
+    connection.on('error', () => {}); // 'close' follows and carries the error
+    attempt.connection = connection;
+    if (attempt.expired) {
+      await connection.close().catch(() => {});
+      throw new Error('connected after the attempt was given up');
+    }
+    coalesceWrites(connection);
+    const publisher = await connection.createConfirmChannel();
+    const session: Session = { connection, publisher, lost: false };
+    connection.on('close', (error?: Error) => this.#lose(session, error));
+    publisher.on('error', () => {});
+    publisher.on('close', () => this.#lose(session, undefined));
+    await declareExchanges(publisher, this.#config.exchange);
+    if (this.#closed) throw closedError();
+    for (const consumer of this.#consumers) await this.#attach(session, consumer);
+    if (session.lost) throw new Error('the connection was lost while setting up');
+    return session;
   }
 
   /** Called for every sign of a dead connection or channel; the first one tears down and reconnects. */
@@ -380,30 +398,6 @@ export class RabbitMQTransport implements EventTransport {
       );
     } catch (error) {
       this.#lose(session, error);
-    }
-  }
-
-  async #withBrowser<T>(
-    queues: readonly string[],
-    fn: (channel: amqp.Channel, queue: string, messages: amqp.GetMessage[]) => Promise<T[]>,
-  ): Promise<T[]> {
-    const session = this.#requireSession();
-    const channel = await session.connection.createChannel();
-    try {
-      const results: T[] = [];
-      for (const name of queues) {
-        const messages: amqp.GetMessage[] = [];
-        for (;;) {
-          const message = await channel.get(`${name}.dead-letter`, { noAck: false });
-          if (message === false) break;
-          messages.push(message);
-        }
-        results.push(...(await fn(channel, name, messages)));
-      }
-      return results;
-    } finally {
-      // Messages read but not acknowledged go back to their queue, in order.
-      await channel.close().catch(() => {});
     }
   }
 
