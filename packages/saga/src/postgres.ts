@@ -1,8 +1,11 @@
-import { intAtLeast, nonEmptyString } from '@clone/internal';
+import { functionOption, intAtLeast, nonEmptyString } from '@clone/internal';
 import { parseOptions, ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import pg from 'pg';
 import { z } from 'zod';
+import { type SagaTransition, type SagaTransitionHook, transitionOf } from './saga-transition';
 import type { SagaRecord, SagaStore, SagaWrite } from './store';
+
+export type { SagaTransition, SagaTransitionHook };
 
 const optionsSchema = z.strictObject({
   /** A pool you own (you end it). Either this or `connectionString`. */
@@ -25,6 +28,7 @@ const optionsSchema = z.strictObject({
   maxConcurrentCommits: intAtLeast(1).default(4),
   /** Most saga writes in one commit. */
   maxBatchSize: intAtLeast(1).default(500),
+  onTransition: functionOption<SagaTransitionHook>().optional(),
 });
 
 const deleteFinishedSchema = z.strictObject({ olderThanMs: intAtLeast(0, Number.MAX_SAFE_INTEGER) });
@@ -180,7 +184,11 @@ export class PostgresSagaStore implements SagaStore {
 
   async #commit(batch: Pending[]): Promise<void> {
     try {
-      const applied = batch.length === 1 ? await this.#commitOne(batch[0]!) : await this.#commitMany(batch);
+      const hook = this.#opts.onTransition;
+      const applied =
+        hook === undefined
+          ? await this.#statement(this.#pool, batch)
+          : await this.#inTransaction(batch, hook);
       this.stats.commits++;
       this.stats.writes += batch.length;
       for (const p of batch) p.resolve(applied.has(p.id));
@@ -190,18 +198,42 @@ export class PostgresSagaStore implements SagaStore {
     }
   }
 
+  #statement(db: Queryable, batch: Pending[]): Promise<Set<string>> {
+    return batch.length === 1 ? this.#commitOne(db, batch[0]!) : this.#commitMany(db, batch);
+  }
+
+  /** The same statement, with the transition hook in its transaction. */
+  async #inTransaction(batch: Pending[], hook: SagaTransitionHook): Promise<Set<string>> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      const applied = await this.#statement(client, batch);
+      for (const p of batch) {
+        if (applied.has(p.id))
+          await hook(client, transitionOf(p.id, p.type, p.correlationId, p.create, p.state));
+      }
+      await client.query('COMMIT');
+      return applied;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
   /** A lone write (the sequential case): a plain statement, cheaper for the server than the batch form. */
-  async #commitOne(p: Pending): Promise<Set<string>> {
+  async #commitOne(db: Queryable, p: Pending): Promise<Set<string>> {
     const t = this.#t;
     const { rowCount } = p.create
-      ? await this.#pool.query({
+      ? await db.query({
           name: `${t}_insert`,
           text: `INSERT INTO ${t} (id, type, correlation_id, status, definition, state, owner, lease_until)
                  VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, now() + $8 * interval '1 millisecond')
                  ON CONFLICT (id) DO NOTHING`,
           values: [p.id, p.type, p.correlationId, p.status, p.definition, p.state, p.owner, p.leaseMs],
         })
-      : await this.#pool.query({
+      : await db.query({
           name: `${t}_update`,
           text: `UPDATE ${t} SET status = $2, state = $3::jsonb, updated_at = now() WHERE id = $1 AND owner = $4`,
           values: [p.id, p.status, p.state, p.owner],
@@ -210,7 +242,7 @@ export class PostgresSagaStore implements SagaStore {
   }
 
   /** Many writes in one statement: one transaction, one WAL flush, however many sagas it carries. */
-  async #commitMany(batch: Pending[]): Promise<Set<string>> {
+  async #commitMany(db: Queryable, batch: Pending[]): Promise<Set<string>> {
     const t = this.#t;
     const input = batch.map(
       (p) =>
@@ -218,7 +250,7 @@ export class PostgresSagaStore implements SagaStore {
         `"lease_ms":${p.leaseMs},"type":${JSON.stringify(p.type)},"correlation_id":${JSON.stringify(p.correlationId)},` +
         `"status":${JSON.stringify(p.status)},"definition":${p.definition ?? 'null'},"state":${p.state}}`,
     );
-    const { rows } = await this.#pool.query<{ id: string }>({
+    const { rows } = await db.query<{ id: string }>({
       // Prepared once per connection: planning the CTE would otherwise cost as much as running it.
       name: `${t}_write`,
       text: `WITH input AS (
@@ -340,6 +372,9 @@ export class PostgresSagaStore implements SagaStore {
     if (this.#ownsPool) await this.#pool.end();
   }
 }
+
+/** A pool or a client checked out of it: where a write's statement runs. */
+type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 function wrap(error: unknown, message: string): ServiceError {
   const cause = ServiceError.from(error, 'saga-store');
