@@ -5,6 +5,7 @@ import { type PostgresServer, startPostgres } from '@clone/test-servers';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createEffectsTable, registerHandlers, stepsFor } from '../test/saga-fixture';
+import { storedRecord } from '../test/stored-record';
 import { registerEcho, UNSAFE_IDS, unsafeChain } from '../test/unsafe-ids';
 import { SagaOrchestrator } from './orchestrator';
 import { PostgresSagaStore } from './postgres';
@@ -26,17 +27,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const record = (id: string, status: SagaRecord['status'] = 'running'): SagaRecord => ({
-  id,
-  type: 't',
-  status,
-  context: {},
-  steps: [{ id: 'a', name: 'a', service: 's', action: 'a' }],
-  stepStates: { a: { status: 'running', attempts: 1 } },
-  completionOrder: [],
-  startedAt: 0,
-  updatedAt: 0,
-});
+const record = storedRecord;
 
 /** Runs the crash child until `ready(counts)` holds, then SIGKILLs it. */
 /** Names the child's sessions on the server. */

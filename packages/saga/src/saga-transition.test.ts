@@ -1,10 +1,10 @@
 import { type PostgresServer, startPostgres } from '@clone/test-servers';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storedRecord } from '../test/stored-record';
 import { SagaOrchestrator } from './orchestrator';
 import { PostgresSagaStore } from './postgres';
 import type { SagaTransition } from './saga-transition';
-import type { SagaRecord } from './store';
 
 // The transition hook: what it writes commits or rolls back with the saga's state (how saga
 // events go through a transactional outbox).
@@ -33,17 +33,7 @@ async function eventsOf(id: string): Promise<string[]> {
   return rows.map((r) => (r.created ? `${r.status} (created)` : r.status));
 }
 
-const record = (id: string, status: SagaRecord['status']): SagaRecord => ({
-  id,
-  type: 't',
-  status,
-  context: {},
-  steps: [{ id: 'a', name: 'a', service: 's', action: 'a' }],
-  stepStates: { a: { status: 'running', attempts: 1 } },
-  completionOrder: [],
-  startedAt: 0,
-  updatedAt: 0,
-});
+const record = storedRecord;
 
 describe('PostgresSagaStore onTransition', () => {
   it('runs in the transaction of every applied write, with the status and error it records', async () => {
