@@ -6,7 +6,7 @@
  */
 
 import type { EventBus, EventEnvelope } from '@clone/event-bus';
-import { ServiceError } from '@clone/service-errors';
+import { RetryPolicy, ServiceError } from '@clone/service-errors';
 
 /** How one background publish ended. */
 export type PublishOutcome =
@@ -25,8 +25,7 @@ export interface BackgroundPublisherOptions {
 /** Fire-and-forget publishing with retries, counted, and a `drain()` that waits for all of it. */
 export class BackgroundPublisher {
   readonly #bus: EventBus;
-  readonly #attempts: number;
-  readonly #retryDelayMs: number;
+  readonly #retry: RetryPolicy;
   readonly #onSettled: BackgroundPublisherOptions['onSettled'];
   readonly #pending = new Set<Promise<void>>();
   /** Confirmed publishes by event type. */
@@ -36,8 +35,14 @@ export class BackgroundPublisher {
 
   constructor(bus: EventBus, options: BackgroundPublisherOptions = {}) {
     this.#bus = bus;
-    this.#attempts = options.attempts ?? 3;
-    this.#retryDelayMs = options.retryDelayMs ?? 1000;
+    // A fixed pause between attempts; the policy's own timer keeps the process alive meanwhile,
+    // so `drain()` never sees the process exit in the middle of a wait.
+    this.#retry = new RetryPolicy({
+      maxAttempts: options.attempts ?? 3,
+      initialDelayMs: options.retryDelayMs ?? 1000,
+      backoffMultiplier: 1,
+      jitter: 'none',
+    });
     this.#onSettled = options.onSettled;
   }
 
@@ -59,28 +64,23 @@ export class BackgroundPublisher {
 
   async #deliver(event: EventEnvelope): Promise<void> {
     const start = performance.now();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.#bus.publish(event);
-        this.confirmed.set(event.type, (this.confirmed.get(event.type) ?? 0) + 1);
-        this.#onSettled?.(event, { ok: true, attempts: attempt, durationMs: performance.now() - start });
-        return;
-      } catch (thrown) {
-        const error = ServiceError.from(thrown);
-        if (!error.retryable || attempt >= this.#attempts) {
-          this.failed++;
-          this.#onSettled?.(event, {
-            ok: false,
-            attempts: attempt,
-            durationMs: performance.now() - start,
-            error,
-          });
-          return;
-        }
-        // Referenced on purpose: `drain()` awaits this wait, and an unreferenced timer would let
-        // the process exit in the middle of it once nothing else is left to keep it alive.
-        await new Promise((r) => setTimeout(r, this.#retryDelayMs));
-      }
+    let attempts = 0;
+    const error = await this.#retry
+      .execute(({ attempt }) => {
+        attempts = attempt;
+        return this.#bus.publish(event);
+      })
+      .then(
+        () => undefined,
+        (thrown: unknown) => ServiceError.from(thrown),
+      );
+    const durationMs = performance.now() - start;
+    if (error === undefined) {
+      this.confirmed.set(event.type, (this.confirmed.get(event.type) ?? 0) + 1);
+      this.#onSettled?.(event, { ok: true, attempts, durationMs });
+    } else {
+      this.failed++;
+      this.#onSettled?.(event, { ok: false, attempts, durationMs, error });
     }
   }
 }

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { badRequest } from './bad-request';
 import { type EventEnvelope, eventTypeSchema } from './event';
 import { EventBuilder, type EventInput } from './event-builder';
-import { parseOrThrow } from './parse-or-throw';
 
 /**
  * An event type declared once with the zod schema of its `data`: `publish` validates against it,
@@ -61,7 +60,7 @@ export function defineEvent<K extends string, S extends z.ZodType>(
  * BAD_REQUEST; returns the parsed data (zod defaults and transforms applied).
  */
 export function parseEventData(definition: EventDefinition, data: unknown, context: string): unknown {
-  return parseOrThrow(dataSchemaOf(definition.schema), { data }, context).data;
+  return parseOptions(dataSchemaOf(definition.schema), { data }, context).data;
 }
 
 // One wrapper per schema, built on first use: building a zod object costs more than parsing with it.

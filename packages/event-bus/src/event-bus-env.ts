@@ -1,9 +1,11 @@
+import { numbersFromEnv } from '@clone/internal';
+import type { Env } from '@clone/service-errors';
 import type { z } from 'zod';
 import { badRequest } from './bad-request';
 import { type EventBusOptions, eventBusOptionsSchema } from './event-bus-options';
 
-/** Environment variables, as `process.env` holds them. */
-export type Env = Readonly<Record<string, string | undefined>>;
+/** Environment variables, as `process.env` holds them (the type `@clone/service-errors` reads them as). */
+export type { Env };
 
 const VARIABLES = [
   ['EVENT_BUS_MAX_LISTENERS', 'maxSubscriptions'],
@@ -20,23 +22,14 @@ const VARIABLES = [
  * under your own options: `createEventBus({ ...eventBusOptionsFromEnv(), serviceName })`.
  */
 export function eventBusOptionsFromEnv(env: Env = process.env): Partial<EventBusOptions> {
-  const options: Record<string, unknown> = {};
+  const options = numbersFromEnv<EventBusOptions>(
+    env,
+    VARIABLES,
+    eventBusOptionsSchema.shape as Readonly<Record<string, z.ZodType>>,
+    ({ variable, field, message }) => {
+      throw badRequest(message, field, { variable });
+    },
+  );
   const url = env.RABBITMQ_URL?.trim();
-  if (url) options.url = url;
-  const shape = eventBusOptionsSchema.shape as Record<string, z.ZodType>;
-  for (const [variable, field] of VARIABLES) {
-    const raw = env[variable]?.trim();
-    if (!raw) continue;
-    // Plain decimal only: Number() would also take '0x10' or '1e3', which no one means here.
-    const result = shape[field]!.safeParse(/^\d+$/.test(raw) ? Number(raw) : Number.NaN);
-    if (!result.success) {
-      throw badRequest(
-        `${variable} ${result.error.issues[0]?.message ?? 'is invalid'}, got '${raw}'`,
-        field,
-        { variable },
-      );
-    }
-    options[field] = result.data;
-  }
-  return options as Partial<EventBusOptions>;
+  return url ? { url, ...options } : options;
 }

@@ -4,13 +4,13 @@ import {
   intAtLeast,
   loggerOption,
   nonEmptyString,
+  objectOption,
   randomOption,
 } from '@clone/internal';
 import type { Clock, Logger } from '@clone/service-errors';
 import { z } from 'zod';
 import type { EventDefinition } from './define-event';
 import type { Inbox } from './inbox';
-import { objectOption } from './object-option';
 import type { EventTransport } from './transport';
 
 /** Options of {@link createEventBus}. Only `serviceName` is required. */

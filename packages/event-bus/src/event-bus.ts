@@ -3,6 +3,7 @@ import {
   Emitter,
   type Logger,
   noopLogger,
+  parseOptions,
   ServiceError,
   ServiceErrorCode,
   systemClock,
@@ -16,7 +17,7 @@ import type { ResolvedEventBusOptions } from './event-bus-options';
 import { type ConsumerContext, createDeliveryHandler, type EventHandler } from './event-consumer';
 import { type EventBusStats, EventStats } from './event-stats';
 import { type Inbox, MemoryInbox } from './inbox';
-import { parseOrThrow } from './parse-or-throw';
+
 import { resolveSubscription, type SubscribeOptions, type SubscriptionSpec } from './subscription';
 import type { EventTransport } from './transport';
 
@@ -104,7 +105,7 @@ export class EventBus {
    * storing them, so a bad event fails inside the caller's transaction, not later in the relay.
    */
   validate(event: EventEnvelope): EventEnvelope {
-    const checked = parseOrThrow(envelopeSchema, event, 'publish') as EventEnvelope;
+    const checked = parseOptions(envelopeSchema, event, 'publish') as EventEnvelope;
     const definition = this.#catalog.get(checked.type);
     if (definition !== undefined) {
       parseEventData(definition, checked.data, `publish '${checked.type}'`);

@@ -1,4 +1,4 @@
-import { clockOption, durationMs, intAtLeast, loggerOption } from '@clone/internal';
+import { clockOption, durationMs, intAtLeast, loggerOption, objectOption } from '@clone/internal';
 import {
   type Clock,
   Emitter,
@@ -12,7 +12,6 @@ import {
 import { z } from 'zod';
 import type { EventEnvelope } from './event';
 import { EventBus } from './event-bus';
-import { objectOption } from './object-option';
 
 /** The part of a `pg` client the outbox uses: a `pg.Pool`, `pg.Client` or pool client fits. */
 export interface SqlClient {

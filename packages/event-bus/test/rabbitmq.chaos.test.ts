@@ -213,17 +213,35 @@ describe('RabbitMQ transport under failures', () => {
     const publisher = bus({ exchange: 'poison', serviceName: 'poison-pub' });
     const poison = EventBuilder.create('chaos.poison', { data: {} }, 'poison-pub');
     let crashes = 0;
+    let lettered = false;
     // Each process takes the message and dies in the handler; the broker counts the deliveries.
-    for (; crashes < 10 && (crashes === 0 || (await messagesIn(`${queue}.dead-letter`)) === 0); crashes++) {
+    // It dead-letters the message a moment after the last crash, so a process started meanwhile
+    // gets nothing: each round waits for its process to crash or for the dead letter, whichever
+    // comes first.
+    while (crashes < 10 && !lettered) {
       const child = startConsumerChild(env);
       children.push(child);
       if (crashes === 0) {
         await waitUntil(() => child.lines.some((l) => l.ready), 'the first consumer process', 120_000);
         await publisher.publish(poison);
       }
-      await child.exited;
+      let exited = false;
+      void child.exited.then(() => {
+        exited = true;
+      });
+      await waitUntil(
+        async () => exited || (crashes > 0 && (await messagesIn(`${queue}.dead-letter`)) > 0),
+        'a crash or the dead letter',
+        300_000,
+      );
+      if (!exited) {
+        lettered = true; // this process never got the message; afterEach ends it
+        continue;
+      }
       children.pop();
       expect(child.lines.some((l) => l.handling === poison.id)).toBe(true);
+      crashes++;
+      lettered = (await messagesIn(`${queue}.dead-letter`)) > 0;
     }
     expect(crashes).toBe(3);
     const handled: string[] = [];

@@ -31,8 +31,6 @@ export interface ServiceNameResolver {
   target(serviceName: string): string;
 }
 
-const isFunction = (v: unknown): boolean => typeof v === 'function';
-
 /** The schema of {@link ClientFactoryOptions}. */
 export const clientFactoryOptionsSchema = z.strictObject({
   /** `'insecure'` (default, plaintext: loopback or a trusted mesh), TLS settings, or grpc-js credentials. */
@@ -51,7 +49,7 @@ export const clientFactoryOptionsSchema = z.strictObject({
     })
     .optional(),
   /** Interceptors every client of this factory runs, after its own (outermost first). */
-  interceptors: z.array(z.custom<grpc.Interceptor>(isFunction, { error: 'must be a function' })).default([]),
+  interceptors: z.array(functionOption<grpc.Interceptor>()).default([]),
   /** Extra grpc-js channel options, e.g. `{ 'grpc.max_receive_message_length': 16_777_216 }`. */
   channelOptions: safeRecord(z.union([z.string(), z.number()])).optional(),
   /**
@@ -73,10 +71,7 @@ export const clientFactoryOptionsSchema = z.strictObject({
 export type ClientFactoryOptions = z.input<typeof clientFactoryOptionsSchema>;
 
 const createClientOptionsSchema = z.strictObject({
-  interceptors: z
-    .array(z.custom<grpc.Interceptor>(isFunction, { error: 'must be a function' }))
-    .readonly()
-    .optional(),
+  interceptors: z.array(functionOption<grpc.Interceptor>()).readonly().optional(),
   serviceName: nonEmptyString().optional(),
   token: tokenSourceSchema.optional(),
 });

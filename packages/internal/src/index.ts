@@ -14,6 +14,7 @@ export {
   loggerOption,
   nonEmptyString,
   numberAtLeast,
+  objectOption,
   randomOption,
 } from './option-schemas';
 export { isUnsafeKey, UNSAFE_KEYS, unsafeKeyReason } from './safe-key';

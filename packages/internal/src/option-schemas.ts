@@ -57,29 +57,33 @@ export function functionOption<F extends (...args: any[]) => unknown>(): z.ZodTy
   return z.custom<F>((value) => typeof value === 'function', { error: 'must be a function' });
 }
 
-/** The one `clock` option: an object with `now`, `setTimeout` and `clearTimeout`. */
-export function clockOption<C extends ClockLike = ClockLike>(): z.ZodType<C, C> {
-  return z.custom<C>(
+/**
+ * An option that must be an object with the given methods (a clock, a logger, an inbox, a pg
+ * pool): checked by shape, so any implementation fits, and refused with `error` otherwise.
+ */
+export function objectOption<T>(methods: readonly string[], error: string): z.ZodType<T, T> {
+  return z.custom<T>(
     (value) =>
       typeof value === 'object' &&
       value !== null &&
-      typeof (value as ClockLike).now === 'function' &&
-      typeof (value as ClockLike).setTimeout === 'function' &&
-      typeof (value as ClockLike).clearTimeout === 'function',
-    { error: 'must be a Clock ({ now, setTimeout, clearTimeout })' },
+      methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function'),
+    { error },
+  );
+}
+
+/** The one `clock` option: an object with `now`, `setTimeout` and `clearTimeout`. */
+export function clockOption<C extends ClockLike = ClockLike>(): z.ZodType<C, C> {
+  return objectOption<C>(
+    ['now', 'setTimeout', 'clearTimeout'],
+    'must be a Clock ({ now, setTimeout, clearTimeout })',
   );
 }
 
 /** The one `logger` option: an object with `debug`, `info`, `warn` and `error`. */
 export function loggerOption<L extends LoggerLike = LoggerLike>(): z.ZodType<L, L> {
-  return z.custom<L>(
-    (value) =>
-      typeof value === 'object' &&
-      value !== null &&
-      ['debug', 'info', 'warn', 'error'].every(
-        (k) => typeof (value as Record<string, unknown>)[k] === 'function',
-      ),
-    { error: 'must be a Logger ({ debug, info, warn, error })' },
+  return objectOption<L>(
+    ['debug', 'info', 'warn', 'error'],
+    'must be a Logger ({ debug, info, warn, error })',
   );
 }
 

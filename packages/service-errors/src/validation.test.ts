@@ -1,19 +1,20 @@
-import { ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { parseOrThrow } from './parse-or-throw';
+import { ServiceErrorCode } from './error-code';
+import { ServiceError } from './service-error';
+import { parseOptions } from './validation';
 
-describe('parseOrThrow', () => {
+describe('parseOptions', () => {
   const schema = z.strictObject({ n: z.number().default(1), name: z.string() });
 
   it('returns the parsed value, defaults applied', () => {
-    expect(parseOrThrow(schema, { name: 'a' }, 'ctx')).toEqual({ n: 1, name: 'a' });
+    expect(parseOptions(schema, { name: 'a' }, 'ctx')).toEqual({ n: 1, name: 'a' });
   });
 
   it('throws BAD_REQUEST naming the field and the context on a failure', () => {
     let caught: unknown;
     try {
-      parseOrThrow(schema, { name: 2 }, 'publish');
+      parseOptions(schema, { name: 2 }, 'publish');
     } catch (error) {
       caught = error;
     }
