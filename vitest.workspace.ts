@@ -12,6 +12,10 @@ const packages = [
   'grpc-proto',
   'saga',
   'event-bus',
+  'http-client',
+  'rate-limit',
+  'distributed-saga',
+  'gateway',
 ].map((name) => [name, `./packages/${name}`] as const);
 const roots = [...packages, ['test-servers', './tools/test-servers'] as const];
 

@@ -20,6 +20,13 @@ export { ComposedPolicy, compose, type PolicySet, type SubstituteOf } from './co
 export { Emitter, type Listener, type Unsubscribe } from './emitter';
 export { circuitBreakerOptionsFromEnv, type Env, retryOptionsFromEnv } from './env-options';
 export { isRetryableByDefault, isServiceErrorCode, ServiceErrorCode } from './error-code';
+export {
+  type ErrorResponse,
+  type ErrorResponseOptions,
+  type ErrorResponseTarget,
+  toErrorResponse,
+  writeErrorResponse,
+} from './error-response';
 export { Fallback, type FallbackEvents, type FallbackOptions } from './fallback';
 export {
   ERROR_TO_GRPC_STATUS,
