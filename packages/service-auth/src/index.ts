@@ -2,6 +2,12 @@ export type { ClientInterceptorOptions } from './client-interceptor';
 export type { AuthFailureReason } from './errors';
 export type { ServiceAuthEvents } from './events';
 export {
+  type FastifyReplyLike,
+  type FastifyRequestLike,
+  type ServiceAuthFastifyHook,
+  serviceAuthFastifyHook,
+} from './fastify-hook';
+export {
   ALGORITHMS,
   type AsymmetricMaterial,
   MIN_RSA_BITS,
@@ -31,7 +37,17 @@ export {
   getServiceIdentity,
   type ServerInterceptorOptions,
 } from './server-interceptor';
+export { type CreateServiceAuthOptions, createServiceAuth, ServiceAuth } from './service-auth';
 export { ServiceAuthManager } from './service-auth-manager';
+export {
+  type AuthRequestLike,
+  type AuthResponseLike,
+  type NextFunction,
+  type ServiceAuthMiddleware,
+  type ServiceAuthMiddlewareOptions,
+  serviceAuthMiddleware,
+} from './service-auth-middleware';
+export type { ServiceAuthenticatedRequest, ServiceIdentity } from './service-identity';
 export { MAX_TOKEN_LENGTH } from './token';
 export type { GenerateTokenOptions, ServiceTokenProvider, TokenRequest } from './token-issuer';
 export type { VerifyContext } from './token-verifier';

@@ -9,6 +9,7 @@ import {
   status,
 } from '@grpc/grpc-js';
 import { z } from 'zod';
+import { bearerToken } from './bearer';
 import { badRequest, forbidden, missingPermission, unauthorized } from './errors';
 import type { FailureReporter } from './failure-report';
 import type { ServiceTokenPayload } from './payload';
@@ -151,24 +152,18 @@ export function createAuthServerInterceptor(
 
   function check(metadata: Metadata, method: string, rule: Rule): ServiceTokenPayload {
     const values = metadata.get('authorization');
-    if (values.length !== 1 || typeof values[0] !== 'string') {
-      const error =
-        values.length === 0
-          ? unauthorized(
-              'missing_token',
-              "no 'authorization' metadata; expected 'authorization: Bearer <jwt>'",
-            )
-          : unauthorized('malformed', "expected exactly one text 'authorization' metadata value");
-      report(error, method, undefined);
+    let token: string;
+    try {
+      token = bearerToken(
+        values.length === 0 ? undefined : values.length === 1 ? values[0] : values,
+        "'authorization' metadata",
+        'authorization: Bearer <jwt>',
+      );
+    } catch (error) {
+      report(error as ServiceError, method, undefined);
       throw error;
     }
-    const value = values[0];
-    if (!(value.startsWith('Bearer ') || /^bearer /i.test(value))) {
-      const error = unauthorized('malformed', "'authorization' metadata is not 'Bearer <jwt>'");
-      report(error, method, undefined);
-      throw error;
-    }
-    const payload = verifier.verify(value.slice(7), context(method));
+    const payload = verifier.verify(token, context(method));
     if (rule.kind === 'deny') {
       const error = forbiddenMethod(payload, method);
       report(error, method, payload.serviceName);

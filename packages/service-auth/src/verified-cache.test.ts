@@ -57,6 +57,16 @@ describe('VerifiedTokenCache', () => {
     expect(cache.get('b1', 0)).toBeDefined();
   });
 
+  it('misses a token that reuses a cached signature with another header or payload', () => {
+    const cache = new VerifiedTokenCache(10);
+    const p = payload(1000);
+    cache.set('h.p.sig', p, keyA, 0);
+    expect(cache.get('h.p.sig', 0)).toBe(p);
+    expect(cache.get('h.forged.sig', 0)).toBeUndefined();
+    expect(cache.get('sig', 0)).toBeUndefined();
+    expect(cache.get('h.p.sig', 0)).toBe(p);
+  });
+
   it('is off with a size of 0', () => {
     const cache = new VerifiedTokenCache(0);
     cache.set('t', payload(1000), keyA, 0);

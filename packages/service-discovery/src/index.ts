@@ -1,5 +1,11 @@
 export type { BackendConnection, BackendListener, RegistryBackend } from './backend';
 export type { BackendWriteError } from './backend-sync';
+export {
+  createServiceDiscoveryClient,
+  ServiceDiscoveryClient,
+  type ServiceDiscoveryClientEvents,
+} from './discovery-client';
+export type { ServiceDiscoveryClientOptions } from './discovery-client-options';
 export { type DefaultHealthCheckOptions, defaultHealthCheck, type HealthCheck } from './health-check';
 export type { HealthChange, HealthStatus } from './health-monitor';
 export {
@@ -10,6 +16,7 @@ export {
   type ServingStatus,
 } from './health-proto';
 export { HealthService } from './health-service';
+export type { HttpServiceRegistration } from './http-registration';
 export {
   parseInstance,
   type ServiceInstance,
@@ -29,6 +36,14 @@ export {
 } from './load-balancer';
 export { InMemoryBackend } from './memory-backend';
 export { ServiceRegistry, type ServiceRegistryEvents } from './registry';
+export {
+  createRegistryHttpApi,
+  type RegisteredService,
+  type RegistrationLease,
+  type RegistryApiResponse,
+  type RegistryHttpApi,
+  type RegistryHttpApiOptions,
+} from './registry-http-api';
 export type { ServiceRegistryOptions } from './registry-options';
 export {
   CLONE_SCHEME,

@@ -52,7 +52,7 @@ export function parseInstance(input: unknown, context = 'ServiceRegistry.registe
  * A record parsed into a plain object silently loses an own `__proto__` key (JSON.parse makes
  * one), so such keys are refused by name before parsing instead of vanishing from the metadata.
  */
-function assertMetadataKeys(input: unknown, context: string): void {
+export function assertMetadataKeys(input: unknown, context: string): void {
   const metadata = (input as { metadata?: unknown } | null | undefined)?.metadata;
   if (typeof metadata !== 'object' || metadata === null) return;
   for (const key of Object.keys(metadata)) {
