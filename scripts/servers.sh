@@ -9,6 +9,7 @@ declare -A probe=(
   [etcd-server]='command -v etcd'
   [postgresql]='ls /usr/lib/postgresql/*/bin/initdb'
   [rabbitmq-server]='test -x /usr/lib/rabbitmq/bin/rabbitmq-server && command -v epmd'
+  [redis-server]='command -v redis-server'
   [openssl]='command -v openssl'
 )
 wanted=("$@")

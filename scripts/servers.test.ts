@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -42,6 +50,30 @@ describe.skipIf(process.getuid?.() !== 0)('scripts/servers.sh', () => {
   it('exits 0 after installing when it had to create policy-rc.d, and removes it again', () => {
     const { result, policy } = run(false);
     expect(result.status).toBe(0);
+    expect(existsSync(policy)).toBe(false);
+  });
+
+  it('installs redis-server when no redis-server is on the PATH, and leaves the service down', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'servers-sh-'));
+    dirs.push(dir);
+    const log = join(dir, 'apt.log');
+    writeFileSync(join(dir, 'apt-get'), `#!/bin/sh\necho "$@" >> '${log}'\nexit 0\n`);
+    chmodSync(join(dir, 'apt-get'), 0o755);
+    // Only what the script itself runs: the real redis-server stays out of sight.
+    for (const tool of ['id', 'tee', 'chmod', 'rm', 'sh']) {
+      const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+      symlinkSync(found, join(dir, tool));
+    }
+    const policy = join(dir, 'policy-rc.d');
+    const bash = spawnSync('sh', ['-c', 'command -v bash'], { encoding: 'utf8' }).stdout.trim();
+    const result = spawnSync(bash, [script, 'redis-server'], {
+      env: { ...process.env, PATH: dir, SERVERS_POLICY_RC_D: policy },
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toContain('installed redis-server');
+    expect(result.status).toBe(0);
+    expect(readFileSync(log, 'utf8')).toContain('redis-server');
+    // policy-rc.d existed during the install (it kept the service from starting) and is gone after.
     expect(existsSync(policy)).toBe(false);
   });
 });

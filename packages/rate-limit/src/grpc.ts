@@ -1,0 +1,1 @@
+export { type RateLimitInterceptorOptions, rateLimitServerInterceptor } from './grpc-interceptor';

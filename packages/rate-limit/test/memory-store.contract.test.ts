@@ -1,0 +1,4 @@
+import { MemoryStore } from '../src/memory-store';
+import { describeStoreContract } from './store-contract';
+
+describeStoreContract('MemoryStore', () => new MemoryStore());
