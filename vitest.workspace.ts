@@ -16,6 +16,8 @@ const packages = [
   'rate-limit',
   'distributed-saga',
   'gateway',
+  'health',
+  'telemetry',
 ].map((name) => [name, `./packages/${name}`] as const);
 const roots = [...packages, ['test-servers', './tools/test-servers'] as const];
 

@@ -12,10 +12,14 @@
  *        its audience, permission checked, correlation context, error mapping);
  *     3. our typed client against createServiceServer (both sides);
  *     4. the facade: executeServiceCall (retry, breaker, timeout composed) around 3.
+ *   - the cost of @clone/telemetry on the facade (metrics, call span, client and server span
+ *     interceptors): with no SDK registered, and with the SDK (metrics, a batch span processor);
+ *     and @opentelemetry/instrumentation-grpc 0.223 on bare grpc-js with the same SDK.
  * Rounds are interleaved so drift in machine load hits every row alike.
  */
 
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import {
   ClientFactory,
   clientConstructor,
@@ -23,7 +27,16 @@ import {
   ServiceCommunicationManager,
   serviceDefinition,
 } from '@clone/grpc-proto';
+import { ServiceError } from '@clone/service-errors';
+import { type CallTelemetry, instrumentCommunication, traceCommunication } from '@clone/telemetry';
+import { tracingClientInterceptor, tracingServerInterceptor } from '@clone/telemetry/grpc';
 import * as grpc from '@grpc/grpc-js';
+import { context, propagation } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { type CompatServiceDefinition, createChannel, createClientFactory } from 'nice-grpc';
 import { deadlineMiddleware } from 'nice-grpc-client-middleware-deadline';
 import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
@@ -50,6 +63,59 @@ const answer = {
 };
 
 type Call = () => Promise<unknown>;
+
+/** A metric reader nobody collects from: the SDK aggregates every recording, as for an exporter. */
+class HeldReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+/**
+ * The SDK an application would register: metrics aggregated, spans through a batch processor to
+ * an exporter that drops them. Passed explicitly, so the "no SDK" rows of the same run stay
+ * without one. The context manager and W3C propagator are global, as in an application.
+ */
+function otelSdk() {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
+  const meterProvider = new MeterProvider({ readers: [new HeldReader()] });
+  const exporter = {
+    export: (_spans: unknown, done: (r: { code: number }) => void) => done({ code: 0 }),
+    shutdown: async () => {},
+  };
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] });
+  return {
+    meterProvider,
+    tracerProvider,
+    shutdown: () => Promise.all([meterProvider.shutdown(), tracerProvider.shutdown()]),
+  };
+}
+
+/** `executeServiceCall` as the manager runs it with its telemetry hook (`CallTelemetry.startCall`). */
+function tracedCall(
+  comm: ServiceCommunicationManager,
+  telemetry: CallTelemetry,
+  fn: () => Promise<unknown>,
+): Call {
+  return () => {
+    const scope = telemetry.startCall('asr', 'Transcribe');
+    if (scope === undefined) return comm.executeServiceCall('asr', fn);
+    return scope
+      .run(() => comm.executeServiceCall('asr', fn))
+      .then(
+        (value) => {
+          scope.end(undefined, 1);
+          return value;
+        },
+        (error: unknown) => {
+          scope.end(ServiceError.from(error), 1);
+          throw error;
+        },
+      );
+  };
+}
 
 async function sequential(call: Call, n: number): Promise<number[]> {
   const out: number[] = [];
@@ -186,9 +252,76 @@ async function main(): Promise<void> {
   const bothCall: Call = () =>
     asr.promises.Transcribe(request as Parameters<typeof asr.promises.Transcribe>[0]);
 
+  // Telemetry: the same facade and server, instrumented, without an SDK and with one.
+  const instrumented = async (providers: Parameters<typeof instrumentCommunication>[1]) => {
+    const server = createServiceServer({
+      serviceName: 'asr',
+      auth: { jwtSecret: SECRET },
+      services: {
+        asr: { Transcribe: (_call, callback) => callback(null, answer), StreamTranscribe: (c) => c.end() },
+      },
+      requirePermissions: { asr: ['asr:read'] },
+      handleSignals: false,
+      interceptors: [tracingServerInterceptor(providers)],
+    });
+    const port = await server.listen(0, '127.0.0.1');
+    const manager = new ServiceCommunicationManager({
+      serviceId: 'bench-1',
+      serviceName: 'bench',
+      jwtSecret: SECRET,
+      tokenExpirySeconds: 3600,
+      healthCheckIntervalMs: 30000,
+      enableServiceDiscovery: true,
+      client: { interceptors: [tracingClientInterceptor(providers)] },
+    });
+    instrumentCommunication(manager, providers);
+    const telemetry = traceCommunication(manager, providers);
+    const client = manager.createASRClient({ host: '127.0.0.1', port }, ['asr:read']);
+    const call = tracedCall(manager, telemetry, () =>
+      client.promises.Transcribe(request as Parameters<typeof client.promises.Transcribe>[0]),
+    );
+    return { server, manager, telemetry, call };
+  };
+  // Built before anything is registered (an application without an SDK); the SDK then comes.
+  const noSdk = await instrumented({});
+  const sdk = otelSdk();
+  const withSdk = await instrumented({
+    meterProvider: sdk.meterProvider,
+    tracerProvider: sdk.tracerProvider,
+  });
+  // @opentelemetry/instrumentation-grpc patches grpc-js itself (client prototype, Server.register):
+  // applied to the loaded module for its row only, on a plain server registered while patched.
+  const grpcModule = createRequire(import.meta.url)('@grpc/grpc-js') as typeof grpc;
+  const otelGrpc = new GrpcInstrumentation({ enabled: false });
+  otelGrpc.setTracerProvider(sdk.tracerProvider);
+  const [grpcDefinition] = otelGrpc.getModuleDefinitions();
+  grpcDefinition!.patch!(grpcModule);
+  const plainOtel = new grpc.Server();
+  plainOtel.addService(serviceDefinition('asr'), {
+    Transcribe: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, answer),
+    StreamTranscribe: (call: grpc.ServerDuplexStream<unknown, unknown>) => call.end(),
+    HealthCheck: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
+      callback(null, { status: 'SERVING' }),
+  });
+  grpcDefinition!.unpatch!(grpcModule);
+  const plainOtelPort = await new Promise<number>((resolve, reject) =>
+    plainOtel.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
+      e ? reject(e) : resolve(p),
+    ),
+  );
+  const bareOtel = new Ctor(
+    `127.0.0.1:${plainOtelPort}`,
+    grpc.credentials.createInsecure(),
+  ) as unknown as typeof bare;
+  const bareOtelCall: Call = () =>
+    new Promise((resolve, reject) => bareOtel.Transcribe(request, (e, r) => (e ? reject(e) : resolve(r))));
+
   const BARE = 'bare grpc-js';
   const SAME_HEADERS = 'bare grpc-js + same headers, deadline';
   const FACADE = '@clone facade (full path)';
+  const FACADE_NO_SDK = '@clone facade + telemetry, no SDK';
+  const FACADE_SDK = '@clone facade + telemetry, SDK (metrics, batch spans)';
+  const BARE_OTEL = 'bare grpc-js + instrumentation-grpc, SDK (batch spans)';
   const cases: [string, Call][] = [
     [BARE, bareCall],
     [SAME_HEADERS, bareWithHeaders],
@@ -197,17 +330,38 @@ async function main(): Promise<void> {
     ['2. bare + same headers -> our server', serverOnlyCall],
     ['3. our client -> our server', bothCall],
     [FACADE, facadeCall],
+    [FACADE_NO_SDK, noSdk.call],
+    [FACADE_SDK, withSdk.call],
+    [BARE_OTEL, bareOtelCall],
   ];
+  // Only the instrumentation-grpc row runs with grpc-js patched.
+  const patched = new Set([BARE_OTEL]);
+  const sequentialOf = async (name: string, call: Call, n: number): Promise<number[]> => {
+    if (patched.has(name)) grpcDefinition!.patch!(grpcModule);
+    try {
+      return await sequential(call, n);
+    } finally {
+      if (patched.has(name)) grpcDefinition!.unpatch!(grpcModule);
+    }
+  };
+  const throughputOf = async (name: string, call: Call, ms: number) => {
+    if (patched.has(name)) grpcDefinition!.patch!(grpcModule);
+    try {
+      return await throughput(call, ms);
+    } finally {
+      if (patched.has(name)) grpcDefinition!.unpatch!(grpcModule);
+    }
+  };
   const latencies = new Map<string, number[]>(cases.map(([n]) => [n, []]));
   const rates = new Map<string, number[]>(cases.map(([n]) => [n, []]));
   const cpus = new Map<string, number[]>(cases.map(([n]) => [n, []]));
 
-  for (const [, call] of cases) await sequential(call, 300); // warm-up: connections, JIT, token cache
+  for (const [name, call] of cases) await sequentialOf(name, call, 300); // warm-up: connections, JIT, token cache
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, call] of cases)
-      latencies.get(name)!.push(...(await sequential(call, SEQUENTIAL_CALLS / ROUNDS)));
+      latencies.get(name)!.push(...(await sequentialOf(name, call, SEQUENTIAL_CALLS / ROUNDS)));
     for (const [name, call] of cases) {
-      const { rate, cpuNs } = await throughput(call, THROUGHPUT_MS);
+      const { rate, cpuNs } = await throughputOf(name, call, THROUGHPUT_MS);
       rates.get(name)!.push(rate);
       cpus.get(name)!.push(cpuNs);
     }
@@ -265,6 +419,25 @@ async function main(): Promise<void> {
       `CPU per call vs bare with the same headers and deadline ${(cpu(FACADE) / cpu(SAME_HEADERS)).toFixed(3)}x (target ≤ 1.02x)\n`,
   );
 
+  const ratio = (rows: Row[], a: string, b: string): string => (row(rows, a) / row(rows, b)).toFixed(3);
+  process.stdout.write(
+    `\ntelemetry, no SDK vs uninstrumented facade: p50 ${ratio(seqRows, FACADE_NO_SDK, FACADE)}x (target ≤ 1.03x), ` +
+      `throughput ${ratio(rateRows, FACADE_NO_SDK, FACADE)}x, CPU per call ${(cpu(FACADE_NO_SDK) / cpu(FACADE)).toFixed(3)}x\n` +
+      `telemetry with the SDK vs uninstrumented facade: throughput ${ratio(rateRows, FACADE_SDK, FACADE)}x (target ≥ 0.85x), ` +
+      `p50 ${ratio(seqRows, FACADE_SDK, FACADE)}x, CPU per call +${formatNs(cpu(FACADE_SDK) - cpu(FACADE))}\n` +
+      `instrumentation-grpc on bare grpc-js (same SDK) vs bare: throughput ${ratio(rateRows, BARE_OTEL, BARE)}x, ` +
+      `p50 ${ratio(seqRows, BARE_OTEL, BARE)}x, CPU per call +${formatNs(cpu(BARE_OTEL) - cpu(BARE))}\n`,
+  );
+
+  bareOtel.close();
+  plainOtel.forceShutdown();
+  for (const i of [noSdk, withSdk]) {
+    i.telemetry.stop();
+    await i.manager.close();
+    i.server.server.forceShutdown();
+    await i.server.shutdown();
+  }
+  await sdk.shutdown();
   bare.close();
   bareToOurs.close();
   factory.close();

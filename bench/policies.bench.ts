@@ -6,9 +6,12 @@
  * 3. Rejection by an open circuit.
  * 4. Heap bytes and timers per breaker, 10,000 of each (`--expose-gc` turned on at run time).
  * 5. CPU used while idle for 3 s with 10,000 live breakers (the lower of two windows).
+ * 6. The cost of @clone/telemetry on executeServiceCall and on composed policies: uninstrumented,
+ *    instrumented with no SDK registered, and with the SDK (metrics, a batch span processor).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { ServiceCommunicationManager } from '@clone/grpc-proto';
 import {
   CircuitBreaker,
   compose,
@@ -17,6 +20,18 @@ import {
   ServiceErrorCode,
   Timeout,
 } from '@clone/service-errors';
+import {
+  type CallTelemetry,
+  instrumentCircuitBreaker,
+  instrumentCommunication,
+  instrumentRetryPolicy,
+  traceCommunication,
+} from '@clone/telemetry';
+import { context, propagation } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import * as cockatiel3 from 'cockatiel';
 import OpossumBreaker from 'opossum';
 import { measure, printTable, type Row } from './harness';
@@ -345,11 +360,132 @@ async function footprint(): Promise<void> {
   printTable(`Footprint: heap per breaker (${N.toLocaleString('en-US')} live), timers, CPU while idle`, rows);
 }
 
+// ---------------------------------------------------------------- 6. telemetry cost
+/** A metric reader nobody collects from: the SDK aggregates every recording, as it would for an exporter. */
+class HeldReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+/**
+ * The SDK an application would register: metrics aggregated, spans through a batch processor to
+ * an exporter that drops them. Passed explicitly, so the "no SDK" rows of the same run stay
+ * without one. The context manager and W3C propagator are global, as in an application.
+ */
+function otelSdk() {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
+  const meterProvider = new MeterProvider({ readers: [new HeldReader()] });
+  const exporter = {
+    export: (_spans: unknown, done: (r: { code: number }) => void) => done({ code: 0 }),
+    shutdown: async () => {},
+  };
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] });
+  return {
+    meterProvider,
+    tracerProvider,
+    shutdown: () => Promise.all([meterProvider.shutdown(), tracerProvider.shutdown()]),
+  };
+}
+
+/** `executeServiceCall` as the manager runs it with its telemetry hook (`CallTelemetry.startCall`). */
+function tracedCall(
+  comm: ServiceCommunicationManager,
+  telemetry: CallTelemetry | undefined,
+): () => Promise<number> {
+  return () => {
+    const scope = telemetry?.startCall('svc');
+    if (scope === undefined) return comm.executeServiceCall('svc', ok);
+    return scope
+      .run(() => comm.executeServiceCall('svc', ok))
+      .then(
+        (value) => {
+          scope.end(undefined, 1);
+          return value;
+        },
+        (error: unknown) => {
+          scope.end(ServiceError.from(error), 1);
+          throw error;
+        },
+      );
+  };
+}
+
+async function telemetryCost(): Promise<void> {
+  const manager = () =>
+    new ServiceCommunicationManager({
+      serviceId: 'bench-1',
+      serviceName: 'bench',
+      jwtSecret: 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
+    });
+  const plain = manager();
+  const noSdk = manager();
+  instrumentCommunication(noSdk);
+  const noSdkTracing = traceCommunication(noSdk);
+  // The no-SDK rows are built before anything is registered, as in an application without one.
+  const sdk = otelSdk();
+  const withSdk = manager();
+  instrumentCommunication(withSdk, { meterProvider: sdk.meterProvider });
+  const sdkTracing = traceCommunication(withSdk, { tracerProvider: sdk.tracerProvider });
+  const composedPolicy = (instrument?: { meterProvider?: MeterProvider }) => {
+    const retry = new RetryPolicy({ maxAttempts: 3 });
+    const breaker = new CircuitBreaker({ failureThreshold: 5, resetTimeoutMs: 60_000 });
+    if (instrument) {
+      instrumentRetryPolicy(retry, { ...instrument, name: 'svc' });
+      instrumentCircuitBreaker(breaker, { ...instrument, name: 'svc' });
+    }
+    return compose({ retry, circuitBreaker: breaker, timeout: new Timeout({ timeoutMs: 30_000 }) });
+  };
+  const policies = [
+    composedPolicy(),
+    composedPolicy({}),
+    composedPolicy({ meterProvider: sdk.meterProvider }),
+  ];
+
+  const FACADE = 'executeServiceCall, uninstrumented';
+  const POLICY = 'retry+breaker+timeout, uninstrumented';
+  const cases: Array<[string, () => unknown, string]> = [
+    [FACADE, tracedCall(plain, undefined), FACADE],
+    ['executeServiceCall + telemetry, no SDK', tracedCall(noSdk, noSdkTracing), FACADE],
+    ['executeServiceCall + telemetry, SDK (metrics, batch spans)', tracedCall(withSdk, sdkTracing), FACADE],
+    [POLICY, () => policies[0]!.execute(ok), POLICY],
+    ['retry+breaker+timeout + metrics, no SDK', () => policies[1]!.execute(ok), POLICY],
+    ['retry+breaker+timeout + metrics, SDK', () => policies[2]!.execute(ok), POLICY],
+  ];
+  // Interleaved rounds, the median of each row's medians: machine load drifts alike for all.
+  const runs = new Map<string, number[]>(cases.map(([name]) => [name, []]));
+  for (let round = 0; round < 5; round++)
+    for (const [name, fn] of cases) runs.get(name)!.push(await time(fn, { samples: 20, warmupMs: 100 }));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const rows: Row[] = cases.map(([name, , baseline]) => ({
+    name,
+    value: median(runs.get(name)!),
+    unit: 'ns',
+    ...(baseline === name ? {} : { baseline }),
+  }));
+  printTable(
+    'Telemetry cost (time per call, sequential; target: no SDK ≤ 1.03x, SDK throughput ≥ 0.85x)',
+    rows,
+  );
+  noSdkTracing.stop();
+  sdkTracing.stop();
+  await Promise.all([plain.close(), noSdk.close(), withSdk.close()]);
+  await sdk.shutdown();
+}
+
 const started = Date.now();
-await successPath();
-await failOnce();
-await openCircuit();
-await footprint();
+const only = process.env.BENCH_ONLY;
+if (only === undefined || only === 'telemetry') {
+  if (only === undefined) {
+    await successPath();
+    await failOnce();
+    await openCircuit();
+    await footprint();
+  }
+  await telemetryCost();
+}
 process.stdout.write(
   `\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s (node ${process.version}).\n`,
 );

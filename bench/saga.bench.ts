@@ -2,8 +2,15 @@
  * `pnpm bench:saga`: 4-step sagas per second and per-step overhead, in memory and on
  * PostgreSQL (fsync on), one at a time and 32 at once, next to the raw commit rate of the same
  * server in the same run (single-row INSERT per transaction from 1 and 32 clients), which is
- * what bounds a durable saga: each transition is a commit.
+ * what bounds a durable saga: each transition is a commit. The distributed rows run the same
+ * saga with its steps in another process (a `SagaParticipant` over RabbitMQ, outcomes recorded in
+ * PostgreSQL), and say where the time goes: commits, publishes and command round trips.
  */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { DistributedSagaOrchestrator } from '@clone/distributed-saga';
+import { createEventBus } from '@clone/event-bus';
 import {
   createSaga,
   InMemorySagaStore,
@@ -12,7 +19,7 @@ import {
   type SagaStore,
 } from '@clone/saga';
 import { PostgresSagaStore } from '@clone/saga/postgres';
-import { startPostgres } from '@clone/test-servers';
+import { startPostgres, startRabbitMQ } from '@clone/test-servers';
 import pg from 'pg';
 import { formatNs, printTable, type Row, summarize } from './harness';
 
@@ -161,8 +168,76 @@ try {
     await store.close();
   }
   await pool.end();
+  await distributedRows(server.connectionString);
 } finally {
   await server.stop();
+}
+
+/** The same saga, its steps in a participant process over RabbitMQ, beside the local durable rows. */
+async function distributedRows(connectionString: string): Promise<void> {
+  const broker = await startRabbitMQ();
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=@clone/source',
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('../examples/distributed-bench-participant.ts', import.meta.url)),
+    ],
+    {
+      env: { ...process.env, RABBITMQ_URL: broker.url, DATABASE_URL: connectionString },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once('exit', () => reject(new Error('the bench participant exited')));
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (line.includes('"ready"')) resolve();
+      });
+    });
+    const remote = steps.map((s) => ({ ...s, service: 'bench-remote' }));
+    for (const workers of [1, 32]) {
+      const bus = createEventBus({ serviceName: 'bench-orchestrator', url: broker.url });
+      const store = new PostgresSagaStore({ connectionString, table: `bench_remote_${workers}` });
+      const o = new DistributedSagaOrchestrator({ bus, store, maxActiveSagas: 64 });
+      await store.init();
+      await o.waitForParticipants({ 'bench-remote': ['work'] });
+      const run = async (): Promise<void> => {
+        const done = await o.waitForSaga(await o.startSaga('bench', remote, { n: 1 }));
+        if (done.status !== 'completed') throw new Error(`saga ended ${done.status}`);
+      };
+      await loop(workers, run);
+      const before = { ...store.stats, ...o.commands.getStats(), rt: { ...o.commands.getStats().roundTrip } };
+      const r = await loop(workers, run);
+      const after = o.commands.getStats();
+      const commitsPerSaga = (store.stats.commits - before.commits) / r.done;
+      const publishes = after.commandsSent + after.resends - before.commandsSent - before.resends;
+      const trips = after.roundTrip.count - before.rt.count;
+      const meanTripNs = ((after.roundTrip.totalMs - before.rt.totalMs) / trips) * 1e6;
+      row(
+        `distributed (steps in another process), ${label(workers)}`,
+        r,
+        'sagas/s',
+        `orchestrator, PostgreSQL, ${label(workers)}`,
+        {
+          'per step': perStep(r, workers),
+          'commits/saga': commitsPerSaga.toFixed(2),
+          // Commands out and replies back: one each per step.
+          'publishes/saga': ((publishes * 2) / r.done).toFixed(2),
+          'command round trip': formatNs(meanTripNs),
+          // Sequential floor: the steps' round trips plus the saga's commits, nothing else.
+          'round trips/saga': (trips / r.done).toFixed(2),
+        },
+      );
+      await o.close();
+      await bus.close();
+      await store.close();
+    }
+  } finally {
+    child.kill('SIGKILL');
+    await broker.stop();
+  }
 }
 
 printTable(

@@ -6,11 +6,14 @@
  * TLS, with certificates made at start. Each conversation's saga publishes `conversation.completed`
  * or `conversation.failed` on the event bus and an analytics subscriber counts them, in memory;
  * `--rabbitmq` (with any): through a private RabbitMQ broker, stopped and restarted mid-run.
+ * `--distributed` (implies a private RabbitMQ): the design document's sample-processing saga
+ * across three processes instead (examples/distributed-demo.ts).
  */
 import { ServiceError } from '@clone/service-errors';
 import { type DemoEvents, startEvents } from './demo-events';
 import { bold, brief, cyan, dim, green, heading, log, ms, red, yellow } from './demo-output';
 import { type Deployment, inProcess, SetupError, withEtcd } from './deployments';
+import { runDistributedDemo } from './distributed-demo';
 import { decodeSpeech, durationMs, encodeSpeech } from './lib/speech-codec';
 import { type DemoTls, demoTls } from './mutual-tls';
 import { ConversationOrchestrator, type ConversationOrchestrator as Orchestrator } from './orchestrator';
@@ -18,7 +21,8 @@ import { DEMO_JWT_SECRET } from './services/index';
 
 const ETCD = process.argv.includes('--etcd');
 const TLS = process.argv.includes('--tls');
-const RABBITMQ = process.argv.includes('--rabbitmq');
+const DISTRIBUTED = process.argv.includes('--distributed');
+const RABBITMQ = DISTRIBUTED || process.argv.includes('--rabbitmq');
 const JWT_SECRET = process.env.JWT_SECRET ?? DEMO_JWT_SECRET;
 
 // ---------------------------------------------------------------------------------------------
@@ -157,6 +161,7 @@ async function showMutualTls(tls: DemoTls, deployment: Deployment): Promise<void
 }
 
 async function main(): Promise<void> {
+  if (DISTRIBUTED) return runDistributedDemo(onInterrupt);
   const tls = TLS ? await startTls() : undefined;
   try {
     await run(tls);

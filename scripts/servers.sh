@@ -11,6 +11,7 @@ declare -A probe=(
   [rabbitmq-server]='test -x /usr/lib/rabbitmq/bin/rabbitmq-server && command -v epmd'
   [redis-server]='command -v redis-server'
   [openssl]='command -v openssl'
+  [chromium]='command -v chromium'
 )
 wanted=("$@")
 [ ${#wanted[@]} -gt 0 ] || wanted=("${!probe[@]}")

@@ -44,7 +44,9 @@ export default async function setup() {
         };
         const statuses = Object.values(report.checks).map((c) => c.status);
         if (live.status !== 200 || ready.status !== 503 || statuses.join() !== 'up,up,down')
-          throw new Error(`unexpected health: live ${live.status}, ready ${ready.status}, checks ${statuses}`);
+          throw new Error(
+            `unexpected health: live ${live.status}, ready ${ready.status}, checks ${statuses}`,
+          );
         console.log('GET /health/live', live.status, '/health/ready', ready.status, report.checks);
       } finally {
         await new Promise((resolve) => server.close(resolve));

@@ -1,8 +1,9 @@
+import { CORRELATION_ID_HEADER, isValidCorrelationId } from '@clone/http-client';
 import { correlationStorage, randomId } from '@clone/internal';
 import type { Metadata } from '@grpc/grpc-js';
 
-/** The metadata key that carries a request's correlation id across services. */
-export const CORRELATION_ID_HEADER = 'x-correlation-id';
+/** The metadata key (and HTTP header) that carries a request's correlation id across services. */
+export { CORRELATION_ID_HEADER, isValidCorrelationId };
 
 /** What the calls made inside one `executeServiceCall` attempt did, for the retry decision. */
 export interface AttemptRecord {
@@ -62,14 +63,6 @@ export function runInCallContext<T>(context: CallContext, fn: () => T): T {
  */
 export function withCorrelationId<T>(correlationId: string | undefined, fn: () => T): T {
   return storage.run({ correlationId: correlationId ?? newCorrelationId() }, fn);
-}
-
-// Printable ASCII without spaces, bounded: an id from outside is echoed into logs and onward calls.
-const VALID_ID = /^[\x21-\x7e]{1,128}$/;
-
-/** Whether `value` can be sent as a correlation id (1–128 printable ASCII characters, no spaces). */
-export function isValidCorrelationId(value: unknown): value is string {
-  return typeof value === 'string' && VALID_ID.test(value);
 }
 
 /**

@@ -36,6 +36,7 @@ export type * as lipsync from './generated/lipsync/index';
 export type * as llm from './generated/llm/index';
 export type * as rag from './generated/rag/index';
 export type * as tts from './generated/tts/index';
+export type { ManagerHttpClientOptions } from './http-clients';
 export {
   getMethodPolicy,
   type IdempotencyLevel,

@@ -1,4 +1,5 @@
-import { ServiceAuthManager } from '@clone/service-auth';
+import type { ServiceClient as HttpServiceClient } from '@clone/http-client';
+import { ServiceAuthManager, type ServiceTokenProvider } from '@clone/service-auth';
 import {
   type CloneResolverRegistration,
   registerCloneResolver,
@@ -35,6 +36,7 @@ import {
 } from './config';
 import { badRequest } from './errors';
 import type { ServiceCommunicationEvents } from './events';
+import { type ManagerHttpClientOptions, makeHttpClient } from './http-clients';
 import { CLIENT_PERMISSIONS, ProductClients } from './product-clients';
 import type { ServiceKind } from './protos';
 import { makeServicePolicies, type ServicePolicies } from './service-policies';
@@ -89,6 +91,9 @@ export class ServiceCommunicationManager extends ProductClients {
   readonly #executor: ExecutorEnvironment;
   /** Wakes the calls waiting between two attempts when the manager closes. */
   readonly #retryClock: WakeOnCloseClock;
+  /** Token providers by (permissions, audience): a service's gRPC and HTTP clients send one token. */
+  readonly #tokens = new Map<string, ServiceTokenProvider>();
+  readonly #httpClients = new Set<HttpServiceClient>();
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -221,17 +226,57 @@ export class ServiceCommunicationManager extends ProductClients {
         'endpoint',
       );
     }
-    const token = this.#auth.createTokenProvider({
-      serviceId: this.#config.serviceId,
-      serviceName: this.#config.serviceName,
-      permissions,
-      audience: options.audience ?? serviceName ?? kind,
-    });
+    const token = this.#token(permissions, options.audience ?? serviceName ?? kind);
     return this.#factory.create(kind, resolved, {
       serviceName: kind,
       token,
       ...(options.interceptors === undefined ? {} : { interceptors: options.interceptors }),
     });
+  }
+
+  /**
+   * An HTTP/JSON client of `serviceName` (a `ServiceClient` of `@clone/http-client`) that shares
+   * the service's circuit breaker, retry policy, retry budget and timeout with its gRPC calls
+   * (`executeServiceCall`), the token its gRPC clients send (same permissions and audience), and
+   * this manager's registry for discovery (or `options.baseUrl`). Requests carry the correlation
+   * id and deadline of the current call context, as gRPC calls do. Closed with the manager.
+   */
+  createHttpClient(serviceName: string, options: ManagerHttpClientOptions = {}): HttpServiceClient {
+    this.#assertOpen();
+    if (typeof serviceName !== 'string' || serviceName === '') {
+      throw badRequest(
+        `createHttpClient: serviceName must be a non-empty string, got ${JSON.stringify(serviceName)}`,
+        'serviceName',
+      );
+    }
+    const client = makeHttpClient(serviceName, options, {
+      policies: this.#policiesFor(serviceName),
+      registry: this.#registry,
+      token: (permissions, audience) => this.#token(permissions, audience),
+      defaultPermissions: (name) =>
+        Object.hasOwn(CLIENT_PERMISSIONS, name) ? CLIENT_PERMISSIONS[name as ServiceKind] : [`${name}:read`],
+      callerName: this.#config.serviceName,
+      clock: this.#clock,
+      logger: this.#logger,
+    });
+    this.#httpClients.add(client);
+    return client;
+  }
+
+  /** The one token provider of (permissions, audience) for this service's identity. */
+  #token(permissions: readonly string[], audience: string): ServiceTokenProvider {
+    const key = JSON.stringify([audience, ...permissions]);
+    let token = this.#tokens.get(key);
+    if (token === undefined) {
+      token = this.#auth.createTokenProvider({
+        serviceId: this.#config.serviceId,
+        serviceName: this.#config.serviceName,
+        permissions,
+        audience,
+      });
+      this.#tokens.set(key, token);
+    }
+    return token;
   }
 
   /**
@@ -309,6 +354,7 @@ export class ServiceCommunicationManager extends ProductClients {
       // Calls in flight end with CANCELLED; calls waiting to retry wake and find the manager closed.
       this.#factory.close();
       this.#retryClock.wakeAll();
+      await Promise.all([...this.#httpClients].map((c) => c.close()));
       this.#resolver?.close();
       for (const p of this.#policies.values()) p.close();
       if (this.#ownsRegistry) await this.#registry.close();

@@ -1,85 +1,103 @@
 import { createHash } from 'node:crypto';
+import type { TierSet } from './tier';
 
 /**
- * The Redis store's one script: GCRA over every tier of a set, checked and consumed in one
- * atomic call, in the same exact integer arithmetic as `gcra.ts` (Lua numbers are doubles; every
- * value stays below 2^53, so doubles hold them exactly). KEYS[1] holds the key's state as one
- * string of little-endian doubles, `ms rest ms rest …` (each tier's TAT in whole ms and the rest
- * in 1/limit ms), packed with Redis's `struct`; ARGV is now, cost, then per tier limit, whole
- * interval ms, interval rest and window ms. One GET and one SET of packed numbers is the least
- * work Redis can do here: a hash with a field per tier, or numbers as text, cost a quarter to a
- * half more time inside Redis per call. Nothing is written unless
- * every tier allows the request. The key expires once every TAT has passed (it would read as a
- * fresh key) plus the longest window: Redis counts that time on its own clock, and the margin
- * keeps a caller whose clock runs behind Redis's by less than a window from finding its key
- * gone early. Replies `{allowed, tier, remaining, resetMs, retryAfterMs}`, integers.
+ * One policy's script for the Redis store, and how to read the state it keeps. `source` is the
+ * Lua, `sha` its SHA-1 (what EVALSHA names it by).
  */
-export const CONSUME_SCRIPT = `
-local now = tonumber(ARGV[1])
-local cost = tonumber(ARGV[2])
-local n = (#ARGV - 2) / 4
-local stored = redis.call('GET', KEYS[1])
-local fmt = '<' .. string.rep('d', 2 * n)
-local st
-if stored then
-  st = {struct.unpack(fmt, stored)}
-else
-  st = {}
-end
-local out = {}
-local allowed = true
-local best, bestRemaining, bestReset, bestRetry = 0, math.huge, 0, -1
-local expiry, longest = 0, 0
-for i = 1, n do
-  local base = (i - 1) * 4 + 2
-  local limit = tonumber(ARGV[base + 1])
-  local window = tonumber(ARGV[base + 4])
-  local a = st[2 * i - 1] or 0
-  local b = st[2 * i] or 0
-  if a < now then
-    a = now
-    b = 0
-  end
-  local ms = a + cost * tonumber(ARGV[base + 2])
-  local rest = b + cost * tonumber(ARGV[base + 3])
-  if rest >= limit then
-    local carry = math.floor(rest / limit)
-    ms = ms + carry
-    rest = rest - carry * limit
-  end
-  out[2 * i - 1] = ms
-  out[2 * i] = rest
-  local ahead = ms - now
-  if ahead < window or (ahead == window and rest == 0) then
-    if allowed then
-      local remaining = math.floor((window * limit - ahead * limit - rest) / window)
-      if remaining < bestRemaining then
-        best = i - 1
-        bestRemaining = remaining
-        bestReset = ahead + ((rest > 0) and 1 or 0)
-      end
-    end
-  else
-    local retry = ahead - window + ((rest > 0) and 1 or 0)
-    if retry > bestRetry then
-      local used = a - now
-      best = i - 1
-      bestRetry = retry
-      bestRemaining = math.floor((window * limit - used * limit - b) / window)
-      bestReset = used + ((b > 0) and 1 or 0)
-    end
-    allowed = false
-  end
-  if window > longest then longest = window end
-  local ends = ms + ((rest > 0) and 1 or 0)
-  if ends > expiry then expiry = ends end
-end
-if not allowed then
-  return {0, best, bestRemaining, bestReset, bestRetry}
-end
-redis.call('SET', KEYS[1], struct.pack(fmt, unpack(out)), 'PX', expiry - now + longest)
-return {1, best, bestRemaining, bestReset, 0}
-`;
+export interface ConsumeScript {
+  readonly source: string;
+  readonly sha: string;
+  /**
+   * Turns the state the script replies with (the key's value before the call, or null for a
+   * fresh key) into TATs as `gcra.ts` keeps them: whole ms at `2i`, the rest at `2i + 1`.
+   */
+  readonly decode: (state: Buffer | null) => number[];
+}
 
-/** The script's SHA-1, what EVALSHA names it by. */
-export const CONSUME_SCRIPT_SHA = createHash('sha1').update(CONSUME_SCRIPT).digest('hex');
+/**
+ * Writes the script that checks and consumes every tier of `policy` in one atomic call. KEYS[1]
+ * holds the key's state as little-endian doubles packed with Redis's `struct`: each tier's TAT
+ * in whole ms, followed by the rest in 1/limit ms only for a tier whose interval
+ * `windowMs / limit` is not a whole number of ms (for the others the rest is always 0, so it is
+ * not stored). ARGV is `now, cost`.
+ *
+ * The script does as little as Redis can be asked to, because its time inside Redis is most of
+ * what a check costs beyond a round trip: the tiers' numbers are written into the source as
+ * constants (one script per policy, no argument to parse), the tiers are unrolled into locals
+ * (no table, nothing for Lua's collector), it stops at the first tier that refuses, and it makes
+ * one GET and, only when every tier allows the request, one SET with its expiry. It answers the
+ * state it read, untouched: the limiter computes the decision (remaining, reset, wait) from that
+ * state with the same exact arithmetic as the in-process store (`gcraConsume`), which comes to
+ * the same answer the script did, since both apply GCRA to the same numbers and every value
+ * stays below 2^53 (Lua numbers are doubles too).
+ *
+ * The key expires once every TAT has passed (it would read as a fresh key) plus the longest
+ * window: Redis counts that time on its own clock, and the margin keeps a caller whose clock
+ * runs behind Redis's by less than a window from finding its key gone early.
+ */
+export function consumeScript(policy: TierSet): ConsumeScript {
+  const tiers = policy.tiers;
+  const locals: string[] = [];
+  const lines: string[] = [];
+  const ends: string[] = [];
+  let longest = 0;
+  tiers.forEach((t, i) => {
+    const ms = `m${i}`;
+    const rest = `r${i}`;
+    locals.push(ms);
+    if (t.intervalRest === 0) {
+      // Refused when the TAT would end past the window: `ms - now > window`.
+      lines.push(
+        `if ${ms} < now then ${ms} = now end`,
+        `${ms} = ${ms} + cost * ${t.intervalMs}`,
+        `if ${ms} - now > ${t.windowMs} then return s end`,
+      );
+      ends.push(ms);
+    } else {
+      locals.push(rest);
+      lines.push(
+        `if ${ms} < now then ${ms} = now ${rest} = 0 end`,
+        `${ms} = ${ms} + cost * ${t.intervalMs}`,
+        `${rest} = ${rest} + cost * ${t.intervalRest}`,
+        `if ${rest} >= ${t.limit} then local c = math.floor(${rest} / ${t.limit}) ${ms} = ${ms} + c ${rest} = ${rest} - c * ${t.limit} end`,
+        `if ${ms} - now > ${t.windowMs} or (${ms} - now == ${t.windowMs} and ${rest} > 0) then return s end`,
+      );
+      ends.push(`(${rest} > 0 and ${ms} + 1 or ${ms})`);
+    }
+    if (t.windowMs > longest) longest = t.windowMs;
+  });
+  const format = `<${'d'.repeat(locals.length)}`;
+  const all = locals.join(', ');
+  const source = [
+    'local now = tonumber(ARGV[1])',
+    'local cost = tonumber(ARGV[2])',
+    "local s = redis.call('GET', KEYS[1])",
+    `local ${all} = ${locals.map(() => '0').join(', ')}`,
+    `if s then ${all} = struct.unpack('${format}', s) end`,
+    ...lines,
+    `local e = ${ends[0]}`,
+    ...ends.slice(1).map((end) => `if ${end} > e then e = ${end} end`),
+    `redis.call('SET', KEYS[1], struct.pack('${format}', ${all}), 'PX', e - now + ${longest})`,
+    'return s',
+    '',
+  ].join('\n');
+  // Where each tier's numbers sit in the packed state (bytes), -1 for a rest never stored.
+  const offsets: number[] = [];
+  let at = 0;
+  for (const t of tiers) {
+    offsets.push(at);
+    at += 8;
+    offsets.push(t.intervalRest === 0 ? -1 : at);
+    if (t.intervalRest !== 0) at += 8;
+  }
+  const decode = (state: Buffer | null): number[] => {
+    const tats = new Array<number>(offsets.length);
+    for (let i = 0; i < offsets.length; i++) {
+      const offset = offsets[i]!;
+      tats[i] = state === null || offset < 0 ? 0 : state.readDoubleLE(offset);
+    }
+    return tats;
+  };
+  return { source, sha: createHash('sha1').update(source).digest('hex'), decode };
+}

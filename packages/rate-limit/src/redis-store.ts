@@ -2,13 +2,14 @@ import { objectOption } from '@clone/internal';
 import { parseOptions } from '@clone/service-errors';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { decision, type RateLimitDecision } from './decision';
-import { CONSUME_SCRIPT, CONSUME_SCRIPT_SHA } from './redis-script';
+import type { RateLimitDecision } from './decision';
+import { gcraConsume } from './gcra';
+import { type ConsumeScript, consumeScript } from './redis-script';
 import type { RateLimitStore } from './store';
 import type { TierSet } from './tier';
 
 /** The part of an ioredis client the store uses (a `Redis` or `Cluster`). */
-export type RedisScriptClient = Pick<Redis, 'evalsha' | 'eval'>;
+export type RedisScriptClient = Pick<Redis, 'callBuffer'>;
 
 const redisStoreOptionsSchema = z.strictObject({
   /**
@@ -16,7 +17,7 @@ const redisStoreOptionsSchema = z.strictObject({
    * with a small `maxRetriesPerRequest` (or `enableOfflineQueue: false`) so calls fail fast while
    * Redis is down instead of queueing; the limiter's timeout bounds them either way.
    */
-  client: objectOption<RedisScriptClient>(['evalsha', 'eval'], 'must be an ioredis client'),
+  client: objectOption<RedisScriptClient>(['callBuffer'], 'must be an ioredis client'),
   /**
    * Prefix of every key the store writes (default `rl:`): `<prefix><policy>:<tiers>:<key>`, where
    * `<tiers>` names the policy's numbers (`10/1000,100/10000`), so changing them starts afresh
@@ -28,19 +29,28 @@ const redisStoreOptionsSchema = z.strictObject({
 /** Options of a {@link RedisStore}. */
 export type RedisStoreOptions = z.input<typeof redisStoreOptionsSchema>;
 
+/** What the store works out once per policy: its key prefix and its script. */
+interface CompiledPolicy {
+  readonly policy: TierSet;
+  readonly prefix: string;
+  readonly script: ConsumeScript;
+}
+
 /**
  * Tier state in Redis, shared by every instance that uses the same Redis and prefix: one string
- * per key and policy, every tier checked and consumed by one script in one round trip (EVALSHA; on
- * NOSCRIPT, after a restart or a SCRIPT FLUSH, the script is sent once with EVAL and cached
- * again). Time is the caller's clock (`now`), so keep the instances' clocks in step (NTP): an
- * instance running ahead lets its requests through a little earlier.
+ * per key and policy, every tier checked and consumed by one script in one round trip (see
+ * `consumeScript`: one per policy, run with EVALSHA; on NOSCRIPT, after a restart or a SCRIPT
+ * FLUSH, it is sent once with EVAL and cached again). Time is the caller's clock (`now`), so keep
+ * the instances' clocks in step (NTP): an instance running ahead lets its requests through a
+ * little earlier.
  */
 export class RedisStore implements RateLimitStore {
   readonly remote = true;
   readonly #client: RedisScriptClient;
   readonly #prefix: string;
-  /** Each policy's key prefix and tier arguments, built once. */
-  readonly #policies = new WeakMap<TierSet, { prefix: string; args: readonly number[] }>();
+  readonly #policies = new WeakMap<TierSet, CompiledPolicy>();
+  /** The last policy used: nearly every check of a limiter is on its default policy. */
+  #last: CompiledPolicy | undefined;
 
   constructor(options: RedisStoreOptions) {
     const o = parseOptions(redisStoreOptionsSchema, options, 'RedisStore');
@@ -49,34 +59,35 @@ export class RedisStore implements RateLimitStore {
   }
 
   consume(key: string, policy: TierSet, now: number, cost: number): Promise<RateLimitDecision> {
-    const { prefix, args } = this.#compiled(policy);
+    const compiled = this.#last?.policy === policy ? this.#last : this.#compiled(policy);
+    const { prefix, script } = compiled;
     const redisKey = prefix + key;
-    const toDecision = (reply: unknown): RateLimitDecision => {
-      const [allowed, tier, remaining, resetMs, retryAfterMs] = reply as number[];
-      return decision(allowed === 1, tier!, remaining!, resetMs!, retryAfterMs!, policy, 'store');
-    };
-    return this.#client
-      .evalsha(CONSUME_SCRIPT_SHA, 1, redisKey, now, cost, ...args)
-      .then(toDecision, (error: unknown) => {
+    // The script answers the state it found; the decision follows from it (see consumeScript).
+    const toDecision = (state: Buffer | null): RateLimitDecision =>
+      gcraConsume(policy, script.decode(state), now, cost, 'store');
+    return this.#client.callBuffer('EVALSHA', script.sha, 1, redisKey, now, cost).then(
+      (state) => toDecision(state as Buffer | null),
+      (error: unknown) => {
         // Not cached (a restarted Redis, SCRIPT FLUSH): send it once; EVAL caches it again.
         if (!String((error as Error | undefined)?.message).startsWith('NOSCRIPT')) throw error;
-        return this.#client.eval(CONSUME_SCRIPT, 1, redisKey, now, cost, ...args).then(toDecision);
-      });
+        return this.#client
+          .callBuffer('EVAL', script.source, 1, redisKey, now, cost)
+          .then((state) => toDecision(state as Buffer | null));
+      },
+    );
   }
 
   /** Leaves the client open: it belongs to the caller. */
   async close(): Promise<void> {}
 
-  #compiled(policy: TierSet): { prefix: string; args: readonly number[] } {
+  #compiled(policy: TierSet): CompiledPolicy {
     let compiled = this.#policies.get(policy);
     if (compiled === undefined) {
       const tiers = policy.tiers.map((t) => `${t.limit}/${t.windowMs}`).join(',');
-      compiled = {
-        prefix: `${this.#prefix}${policy.name}:${tiers}:`,
-        args: policy.tiers.flatMap((t) => [t.limit, t.intervalMs, t.intervalRest, t.windowMs]),
-      };
+      compiled = { policy, prefix: `${this.#prefix}${policy.name}:${tiers}:`, script: consumeScript(policy) };
       this.#policies.set(policy, compiled);
     }
+    this.#last = compiled;
     return compiled;
   }
 }

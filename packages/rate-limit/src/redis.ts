@@ -1,2 +1,2 @@
-export { CONSUME_SCRIPT, CONSUME_SCRIPT_SHA } from './redis-script';
+export { type ConsumeScript, consumeScript } from './redis-script';
 export { type RedisScriptClient, RedisStore, type RedisStoreOptions } from './redis-store';

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CONSUME_SCRIPT_SHA, RedisStore } from '../src/redis';
+import { consumeScript, RedisStore } from '../src/redis';
 import { TierSet } from '../src/tier';
 import { useRedis } from './redis-server';
 import { describeStoreContract } from './store-contract';
 
 const redis = useRedis();
 
-/** The script's state: little-endian doubles, a TAT (whole ms, rest) per tier. */
+/** The script's state: little-endian doubles, a TAT per tier (whole ms, then the rest when the interval has one). */
 function doubles(state: Buffer | null): number[] {
   const values: number[] = [];
   for (let i = 0; state !== null && i < state.length; i += 8) values.push(state.readDoubleLE(i));
@@ -24,10 +24,11 @@ describe('RedisStore', () => {
   it('runs its script by SHA, and sends it again after SCRIPT FLUSH (NOSCRIPT)', async () => {
     const client = redis.client();
     const store = new RedisStore({ client, prefix: 'flush:' });
+    const { sha } = consumeScript(policy);
     await client.script('FLUSH');
-    expect(await client.script('EXISTS', CONSUME_SCRIPT_SHA)).toEqual([0]);
+    expect(await client.script('EXISTS', sha)).toEqual([0]);
     expect((await store.consume('a', policy, Date.now(), 1)).allowed).toBe(true);
-    expect(await client.script('EXISTS', CONSUME_SCRIPT_SHA)).toEqual([1]);
+    expect(await client.script('EXISTS', sha)).toEqual([1]);
     expect((await store.consume('a', policy, Date.now(), 1)).remaining).toBe(8);
   });
 
@@ -42,13 +43,17 @@ describe('RedisStore', () => {
     expect(ttl).toBeGreaterThan(10_000);
     expect(ttl).toBeLessThanOrEqual(10_300);
     const state = await client.getBuffer(key);
-    expect(doubles(state)).toEqual([now + 300, 0, now + 300, 0]);
+    // Both intervals are whole ms (100 ms): no rest is stored.
+    expect(doubles(state)).toEqual([now + 300, now + 300]);
     expect((await store.consume('k', policy, now, 10)).allowed).toBe(false);
     expect(await client.getBuffer(key)).toEqual(state);
     // Other numbers for the same policy name start afresh.
     const tighter = new TierSet('default', [{ limit: 3, windowMs: 1_000 }]);
     expect(await store.consume('k', tighter, now, 3)).toMatchObject({ allowed: true, remaining: 0 });
+    // 1000/3 ms: whole ms and the rest in thirds (3 × 333⅓ ms = 1000 ms, rest 0).
     expect(doubles(await client.getBuffer('ttl:default:3/1000:k'))).toEqual([now + 1_000, 0]);
+    expect(await store.consume('k', tighter, now + 1_000, 1)).toMatchObject({ allowed: true, remaining: 2 });
+    expect(doubles(await client.getBuffer('ttl:default:3/1000:k'))).toEqual([now + 1_333, 1]);
   });
 
   it('fails with the client error when Redis cannot be reached', async () => {

@@ -1,4 +1,5 @@
 export type { CompensationFailure } from './compensation';
+export { HandlerRegistry } from './handler-registry';
 export { type JsonValue, jsonProblem } from './json';
 export { InMemorySagaStore, type InMemorySagaStoreOptions } from './memory-store';
 export { SagaOrchestrator } from './orchestrator';
@@ -6,6 +7,7 @@ export type { SagaOrchestratorOptions } from './orchestrator-options';
 export type {
   CompensationExecution,
   CompensationHandler,
+  RemoteStepSource,
   SagaHealth,
   SagaInstance,
   SagaOrchestratorEvents,

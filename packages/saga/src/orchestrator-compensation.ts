@@ -52,7 +52,7 @@ export async function compensateSaga(runtime: SagaRuntime, run: Run): Promise<vo
   const tasks = undoOrder(record).map((def): SagaCompensationTask => {
     const state = record.stepStates[def.id]!;
     const action = def.compensationAction!;
-    const handler = runtime.handlers.compensation(action);
+    const handler = runtime.handlers.compensation(def);
     const failed = state.status === 'failed' || (state.status === 'compensating' && !completed.has(def.id));
     return {
       def,

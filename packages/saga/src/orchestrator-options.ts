@@ -5,9 +5,11 @@ import {
   intAtLeast,
   loggerOption,
   nonEmptyString,
+  objectOption,
 } from '@clone/internal';
 import type { Clock, Logger } from '@clone/service-errors';
 import { z } from 'zod';
+import type { RemoteStepSource } from './orchestrator-types';
 import { retryOption } from './step-runner';
 import type { SagaStore } from './store';
 
@@ -45,6 +47,14 @@ export const orchestratorOptionsSchema = z.strictObject({
   cleanupIntervalMs: durationMs(0).default(300_000),
   /** Retry for compensations. Default: a few attempts with exponential backoff. */
   compensationRetry: retryOption().optional(),
+  /**
+   * Handlers of steps with no local registration: the steps other processes run. Set by
+   * `@clone/distributed-saga`; without it every action needs a local handler.
+   */
+  remoteSteps: objectOption<RemoteStepSource>(
+    ['assertServes', 'stepHandler', 'compensationHandler'],
+    'must be a RemoteStepSource (assertServes, stepHandler, compensationHandler)',
+  ).optional(),
   clock: clockOption<Clock>().optional(),
   logger: loggerOption<Logger>().optional(),
 });

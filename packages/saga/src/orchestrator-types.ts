@@ -65,6 +65,28 @@ export interface SagaInstance {
   error: ServiceError | undefined;
   compensationErrors: CompensationFailure[];
   cancelReason: string | undefined;
+  /**
+   * The steps in flight (running, or compensating) and the service each waits on: the step's
+   * `service`, which for a step run by another process is where its command went.
+   */
+  waitingOn: { stepId: string; service: string; status: 'running' | 'compensating' }[];
+}
+
+/**
+ * Where an orchestrator finds the handlers of steps it has no local handler for: the steps
+ * another process runs (`@clone/distributed-saga` sends them as commands over the event bus).
+ * The registry asks it only for actions with no local registration.
+ */
+export interface RemoteStepSource {
+  /**
+   * Throws BAD_REQUEST naming the step when nothing serves `def`'s action (`kind` 'step') or its
+   * compensation (`kind` 'compensation'); called by `startSaga` before anything is written.
+   */
+  assertServes(def: SagaStepDefinition, kind: 'step' | 'compensation'): void;
+  /** The handler that runs `def`'s action elsewhere; undefined when nothing serves it. */
+  stepHandler(def: SagaStepDefinition): StepHandler | undefined;
+  /** The handler that runs `def`'s compensation elsewhere; undefined when nothing serves it. */
+  compensationHandler(def: SagaStepDefinition): CompensationHandler | undefined;
 }
 
 /** Why an orchestrator stopped driving a saga it had not finished. */
@@ -83,6 +105,8 @@ export interface SagaOrchestratorEvents {
   'step:started': {
     sagaId: string;
     stepId: string;
+    /** The service the step runs in (its definition's `service`). */
+    service: string;
     action: string;
     execution: number;
     idempotencyKey: string;

@@ -60,7 +60,7 @@ export class SagaOrchestrator {
   readonly #ownsStore: boolean;
   readonly #clock: Clock;
   readonly #emitter = new Emitter<SagaOrchestratorEvents>();
-  readonly #handlers = new HandlerRegistry();
+  readonly #handlers: HandlerRegistry;
   readonly #active = new Map<string, Run>();
   readonly #history: SagaHistory;
   readonly #leases: LeaseKeeper;
@@ -74,6 +74,7 @@ export class SagaOrchestrator {
     this.#opts = parseOptions(orchestratorOptionsSchema, options, 'SagaOrchestrator');
     this.id = this.#opts.orchestratorId ?? nextId(this.#opts.createId, 'SagaOrchestrator');
     this.#clock = this.#opts.clock ?? systemClock;
+    this.#handlers = new HandlerRegistry(this.#opts.remoteSteps);
     this.#history = new SagaHistory({
       limit: this.#opts.historyLimit,
       retentionMs: this.#opts.historyRetentionMs,

@@ -72,6 +72,7 @@ export async function runForward(
       emitter.emit('step:started', {
         sagaId: record.id,
         stepId: id,
+        service: def.service,
         action: def.action,
         execution: state.attempts,
         idempotencyKey: `${record.id}:${id}`,
@@ -202,7 +203,7 @@ async function execute(
   const { clock, emitter } = runtime;
   const started = clock.now();
   try {
-    const handler = runtime.handlers.step(def.action);
+    const handler = runtime.handlers.step(def);
     if (handler === undefined) {
       throw new ServiceError(
         ServiceErrorCode.NOT_IMPLEMENTED,

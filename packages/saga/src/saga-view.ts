@@ -44,6 +44,13 @@ export function toInstance(record: SagaRecord, final = false): SagaInstance {
   const compensationErrors: CompensationFailure[] = [];
   const completed = new Set(record.completionOrder);
   const stepStates = dictionary<SagaRecord['stepStates'][string]>();
+  const waitingOn: SagaInstance['waitingOn'] = [];
+  for (const def of record.steps) {
+    const status = record.stepStates[def.id]?.status;
+    if (status === 'running' || status === 'compensating') {
+      waitingOn.push({ stepId: def.id, service: def.service, status });
+    }
+  }
   for (const [id, state] of Object.entries(record.stepStates)) {
     stepStates[id] = final ? state : structuredClone(state);
     if (state.result !== undefined && completed.has(id)) stepResults.set(id, state.result);
@@ -65,5 +72,6 @@ export function toInstance(record: SagaRecord, final = false): SagaInstance {
     error: record.error && fromStored(record.error),
     compensationErrors,
     cancelReason: record.cancelReason,
+    waitingOn,
   };
 }

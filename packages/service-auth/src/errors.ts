@@ -1,7 +1,7 @@
 import { ServiceError, ServiceErrorCode } from '@clone/service-errors';
 
 /**
- * Why a service token or a call was refused; the value of `metadata.reason` on every
+ * Why a service or user token or a call was refused; the value of `metadata.reason` on every
  * ServiceError this package throws for a rejected token, and of `reason` in `authFailure` events.
  */
 export type AuthFailureReason =
@@ -36,6 +36,9 @@ export type AuthFailureReason =
 
 const SERVICE = 'service-auth';
 
+/** Which kind of token a refusal is about: a service's token or an end user's. */
+export type TokenKind = 'service' | 'user';
+
 /**
  * A rejected token: `UNAUTHORIZED` with `metadata.reason`. The message says why in words and
  * never carries the token: tokens are bearer credentials and messages end up in logs.
@@ -43,11 +46,11 @@ const SERVICE = 'service-auth';
 export function unauthorized(
   reason: AuthFailureReason,
   detail: string,
-  extra: { cause?: unknown; metadata?: Record<string, unknown> } = {},
+  extra: { cause?: unknown; metadata?: Record<string, unknown>; kind?: TokenKind | undefined } = {},
 ): ServiceError {
   return new ServiceError(
     ServiceErrorCode.UNAUTHORIZED,
-    `Service token rejected (${reason}): ${detail}`,
+    `${extra.kind === 'user' ? 'User' : 'Service'} token rejected (${reason}): ${detail}`,
     SERVICE,
     {
       retryable: false,

@@ -51,3 +51,9 @@ export type { ServiceAuthenticatedRequest, ServiceIdentity } from './service-ide
 export { MAX_TOKEN_LENGTH } from './token';
 export type { GenerateTokenOptions, ServiceTokenProvider, TokenRequest } from './token-issuer';
 export type { VerifyContext } from './token-verifier';
+export {
+  createUserTokenVerifier,
+  type UserClaims,
+  type UserTokenVerifier,
+  type UserTokenVerifierOptions,
+} from './user-token-verifier';

@@ -1,5 +1,5 @@
 import type { ServiceError } from '@clone/service-errors';
-import { type AuthFailureReason, unauthorized } from './errors';
+import { type AuthFailureReason, type TokenKind, unauthorized } from './errors';
 
 /**
  * Words for refusals decided before or by jsonwebtoken. Nothing here quotes the token: only
@@ -24,17 +24,19 @@ export function describeSelection(reason: AuthFailureReason, header: Record<stri
   }
 }
 
-/** What the messages name as expected, from the manager's options. */
+/** What the messages name as expected, from the verifier's options, and which token they are about. */
 export interface ExpectedClaims {
   readonly issuer?: string | undefined;
   readonly audience?: string | readonly string[] | undefined;
+  /** Default `service`. */
+  readonly kind?: TokenKind | undefined;
 }
 
 /** Maps jsonwebtoken's errors to reasons; its error is kept as `cause` (it never holds the token). */
 export function fromJwtError(error: unknown, expected: ExpectedClaims): ServiceError {
   const e = error as { name?: unknown; message?: unknown; expiredAt?: unknown; date?: unknown };
   const message = typeof e.message === 'string' ? e.message : '';
-  const cause = { cause: error };
+  const cause = { cause: error, kind: expected.kind };
   if (e.name === 'TokenExpiredError') {
     const at = e.expiredAt instanceof Date ? ` at ${e.expiredAt.toISOString()}` : '';
     return unauthorized('expired', `token expired${at}`, cause);

@@ -35,7 +35,7 @@ export interface ServiceKeyInput {
 
 /** A key ready for use: KeyObjects built once, so no call parses PEM or hashes a string secret. */
 export interface ServiceKey {
-  /** Undefined only for the `jwtSecret` shorthand, whose tokens carry no `kid`. */
+  /** Undefined for keys whose tokens carry no `kid`: the `jwtSecret` shorthand, user-token keys. */
   readonly kid: string | undefined;
   readonly algorithm: ServiceAuthAlgorithm;
   /** Present when this key can sign. */
@@ -67,7 +67,7 @@ function isJwk(value: unknown): value is JsonWebKey {
 
 function keyError(field: string, problem: string, cause?: unknown): never {
   // Never the value: this is key material.
-  throw badRequest(`ServiceAuthManager: ${field} ${problem}`, { field }, cause);
+  throw badRequest(`service-auth: ${field} ${problem}`, { field }, cause);
 }
 
 /** Turns an HMAC secret into a secret KeyObject of at least {@link MIN_SECRET_BYTES}. */
@@ -162,10 +162,21 @@ export function importKey(input: ServiceKeyInput, field: string): ServiceKey {
   return Object.freeze({ kid: input.kid, algorithm, signKey, verifyKey });
 }
 
-/** The `jwtSecret` shorthand: an HS256 key without a kid, so its tokens carry none. */
+/** An HS256 key without a kid, so its tokens carry none: the `jwtSecret` shorthand, a user-token secret. */
 export function importSharedSecret(material: unknown, field: string): ServiceKey {
   const secret = importSecret(material, field);
   return Object.freeze({ kid: undefined, algorithm: 'HS256', signKey: secret, verifyKey: secret });
+}
+
+/** A verify-only RS256/ES256 key without a kid, its algorithm fixed by the key's type. */
+export function importPublicKey(material: unknown, field: string): ServiceKey {
+  const verifyKey = importAsymmetric(material, 'public', field);
+  return Object.freeze({
+    kid: undefined,
+    algorithm: algorithmOf(verifyKey, field),
+    signKey: undefined,
+    verifyKey,
+  });
 }
 
 /** Imports the keys of a JWKS (RFC 7517); each needs a `kid`, `alg` is checked when present. */

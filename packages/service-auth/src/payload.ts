@@ -1,5 +1,5 @@
-import { UNSAFE_KEYS } from '@clone/internal';
 import { z } from 'zod';
+import { checkClaims } from './claims';
 import { unauthorized } from './errors';
 
 /**
@@ -35,10 +35,10 @@ export interface ServiceTokenPayload {
 /** Permissions lists longer than this are refused: a token is a credential, not a database. */
 export const MAX_PERMISSIONS = 1024;
 
-const numericDate = z.number().finite();
+/** A JWT NumericDate: seconds since the epoch. */
+export const numericDate = z.number().finite();
 
-// Unknown claims are dropped (the payload carries only the claims below), never copied over:
-// copying an own `__proto__` claim would set the prototype of the result.
+// Unknown claims are dropped: the payload carries only the claims below.
 const claimsSchema = z.object({
   serviceId: z.string().min(1),
   serviceName: z.string().min(1),
@@ -58,25 +58,7 @@ const claimsSchema = z.object({
  * claim came from the token).
  */
 export function toServiceTokenPayload(claims: unknown, kid: string | undefined): ServiceTokenPayload {
-  // A claim named `__proto__`, `constructor` or `prototype` is never legitimate; refused by
-  // name rather than dropped, so a signer's mistake shows instead of silently meaning something.
-  if (typeof claims === 'object' && claims !== null) {
-    for (const name of UNSAFE_KEYS) {
-      if (Object.hasOwn(claims, name)) {
-        throw unauthorized('invalid_claims', `claim '${name}' is a reserved name`, {
-          metadata: { claim: name },
-        });
-      }
-    }
-  }
-  const result = claimsSchema.safeParse(claims);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const claim =
-      issue === undefined || issue.path.length === 0 ? 'payload' : issue.path.map(String).join('.');
-    throw unauthorized('invalid_claims', `claim '${claim}' is missing or invalid`, { metadata: { claim } });
-  }
-  const c = result.data;
+  const c = checkClaims(claimsSchema, claims, 'service');
   const sub = c.sub ?? c.serviceId;
   if (sub !== c.serviceId) {
     throw unauthorized('invalid_claims', "claim 'sub' does not match 'serviceId'", {

@@ -1,22 +1,20 @@
 import type { ServiceKey } from './key-set';
 import type { ServiceTokenPayload } from './payload';
 
-interface Entry {
+/** What the cache needs of a verified payload: its expiry, seconds since the epoch. */
+export interface ExpiringPayload {
+  readonly exp: number;
+}
+
+interface Entry<P extends ExpiringPayload> {
   /** The whole token: a lookup by signature is a hit only when the rest matches too. */
   readonly token: string;
-  readonly payload: ServiceTokenPayload;
+  readonly payload: P;
   readonly key: ServiceKey;
   /** The token's `exp` in ms: the entry is dead from this instant on. */
   readonly expiresAtMs: number;
 }
 
-/**
- * Verified payloads by token string, so a caller that sends the same token on every call pays
- * one map lookup instead of a signature check. Only tokens that passed full verification get
- * in. Bounded: when full, the oldest insertion goes first (tokens are inserted roughly in
- * expiry order, so that is also the entry closest to dying). An entry is never served at or past
- * its token's `exp`, and {@link purgeKey} drops every entry signed by a key removed from the set.
- */
 /**
  * The map key of a token: its signature segment. A token read from a request is a fresh string
  * whose hash V8 computes on every lookup; hashing its ~43-character signature rather than all
@@ -28,8 +26,15 @@ function keyOf(token: string): string {
   return token.slice(token.lastIndexOf('.') + 1);
 }
 
-export class VerifiedTokenCache {
-  readonly #entries = new Map<string, Entry>();
+/**
+ * Verified payloads by token string, so a caller that sends the same token on every call pays
+ * one map lookup instead of a signature check. Only tokens that passed full verification get
+ * in. Bounded: when full, the oldest insertion goes first (tokens are inserted roughly in
+ * expiry order, so that is also the entry closest to dying). An entry is never served at or past
+ * its token's `exp`, and {@link purgeKey} drops every entry signed by a key removed from the set.
+ */
+export class VerifiedTokenCache<P extends ExpiringPayload = ServiceTokenPayload> {
+  readonly #entries = new Map<string, Entry<P>>();
   readonly #maxSize: number;
 
   constructor(maxSize: number) {
@@ -42,7 +47,7 @@ export class VerifiedTokenCache {
   }
 
   /** The payload cached for `token`, if it is still alive at `nowMs`. */
-  get(token: string, nowMs: number): ServiceTokenPayload | undefined {
+  get(token: string, nowMs: number): P | undefined {
     const key = keyOf(token);
     const entry = this.#entries.get(key);
     if (entry === undefined || entry.token !== token) return undefined;
@@ -52,7 +57,7 @@ export class VerifiedTokenCache {
   }
 
   /** Caches a verified payload until its `exp`. */
-  set(token: string, payload: ServiceTokenPayload, key: ServiceKey, nowMs: number): void {
+  set(token: string, payload: P, key: ServiceKey, nowMs: number): void {
     const expiresAtMs = payload.exp * 1000;
     if (this.#maxSize === 0 || expiresAtMs <= nowMs) return;
     // Drop a few dead entries from the old end on each insert, so the map tracks live tokens.

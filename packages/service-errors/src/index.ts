@@ -52,6 +52,12 @@ export {
   rootContext,
 } from './policy';
 export {
+  RetryBudget,
+  type RetryBudgetOptions,
+  type RetryBudgetStats,
+  retryBudgetOptionsSchema,
+} from './retry-budget';
+export {
   type GiveUpReason,
   type RetryableError,
   type RetryDecision,

@@ -29,6 +29,7 @@ import {
   type OutcomeObserver,
   ROOT_CONTEXT,
 } from './policy';
+import { RetryBudget } from './retry-budget';
 import { ServiceError } from './service-error';
 import { runWithDeadline, TIMED_OUT } from './timeout';
 import { hookFailed, observerThrew } from './user-hook';
@@ -49,9 +50,16 @@ export interface RetryDecision {
 
 /**
  * Why a RetryPolicy stopped retrying. `pushback`: the server asked for a wait longer than
- * `maxPushbackMs` (or than any timer holds).
+ * `maxPushbackMs` (or than any timer holds). `budget`: the retry budget shared with the
+ * callee's other clients is spent.
  */
-export type GiveUpReason = 'not-retryable' | 'attempts-exhausted' | 'deadline' | 'aborted' | 'pushback';
+export type GiveUpReason =
+  | 'not-retryable'
+  | 'attempts-exhausted'
+  | 'deadline'
+  | 'aborted'
+  | 'pushback'
+  | 'budget';
 
 const isRetryableEntry = (v: unknown): v is RetryableError =>
   (typeof v === 'string' && (isServiceErrorCode(v) || Object.hasOwn(GrpcStatus, v))) ||
@@ -103,6 +111,14 @@ export const retryOptionsSchema = z.strictObject({
   minAttemptMs: durationMs(0).default(0),
   /** Source of randomness for jitter, in [0, 1] (default Math.random); anything else fails the call. */
   random: randomOption().optional(),
+  /**
+   * A retry budget, usually shared by every client of one callee: each call counts as a
+   * request, and a retry the budget refuses ends the call with its last error (reason
+   * `budget`). Absent: retries are bounded by `maxAttempts` only.
+   */
+  budget: z
+    .custom<RetryBudget>((v) => v instanceof RetryBudget, { error: 'must be a RetryBudget' })
+    .optional(),
   /** Service name put on the final error when the error has none. */
   service: z.string().optional(),
   clock: clockOption.optional(),
@@ -185,6 +201,7 @@ export class RetryPolicy extends BasePolicy {
   readonly #maxPushbackMs: number;
   readonly #random: () => number;
   readonly #service: string | undefined;
+  readonly #budget: RetryBudget | undefined;
   readonly #clock: Clock;
   readonly #logger: Logger;
   #queue: DeadlineQueue | undefined;
@@ -232,6 +249,7 @@ export class RetryPolicy extends BasePolicy {
     this.#maxPushbackMs = o.maxPushbackMs;
     this.#random = o.random === undefined ? Math.random : checkedRandom(o.random);
     this.#service = o.service;
+    this.#budget = o.budget;
     this.#clock = o.clock ?? systemClock;
     this.#logger = o.logger ?? noopLogger;
   }
@@ -244,6 +262,7 @@ export class RetryPolicy extends BasePolicy {
 
   /** @internal The one execution path (see `EXECUTE` in policy.ts). */
   [EXECUTE]<T>(op: Operation<T>, context: ExecuteContext, next: Next): Promise<T> {
+    this.#budget?.recordRequest();
     if (context !== ROOT_CONTEXT || this.#deadlineMs !== NONE || this.#events?.hasListeners('success')) {
       return this.#loop(op, next, context, false, undefined);
     }
@@ -330,6 +349,10 @@ export class RetryPolicy extends BasePolicy {
       previousDelay = delay;
       if (deadline !== Number.POSITIVE_INFINITY && clock.now() + delay + this.#minAttemptMs >= deadline) {
         throw this.#giveUp(error, raw, attempt, 'deadline');
+      }
+      // Asked last, so a retry refused for any other reason never spends the budget.
+      if (this.#budget !== undefined && !this.#budget.tryRetry()) {
+        throw this.#giveUp(error, raw, attempt, 'budget');
       }
       this.#events?.emit('retry', { attempt, delayMs: delay, error });
       if (delay > 0) {

@@ -1,0 +1,3 @@
+export { conversationSagaEvents } from './conversation-sagas';
+export { type Dashboard, type DashboardOptions, startDashboard } from './dashboard-server';
+export type { DashboardSnapshot, ServiceTile } from './snapshot';

@@ -1,0 +1,4 @@
+export {
+  PostgresParticipantStore,
+  type PostgresParticipantStoreOptions,
+} from './postgres-participant-store';

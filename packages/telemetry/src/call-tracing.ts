@@ -1,0 +1,111 @@
+import type { ServiceError } from '@clone/service-errors';
+import { context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import type { CommunicationEvents } from './communication-metrics';
+import {
+  type EventSource,
+  type InstrumentationOptions,
+  parseInstrumentationOptions,
+  unsubscribeAll,
+} from './instrumentation-options';
+import { AttributeKeys as A } from './metric-names';
+import { resolveTracer } from './providers';
+
+/**
+ * The span of one `executeServiceCall`: what the manager's call path asks of its telemetry
+ * hook. `run` runs the policies inside the span's context, so each attempt's gRPC call (the
+ * client interceptor's span) is its child; `end` closes it with the outcome.
+ */
+export interface CallScope {
+  run<T>(fn: () => T): T;
+  end(error: ServiceError | undefined, attempts: number): void;
+}
+
+/** The hook a `ServiceCommunicationManager` calls per call; `undefined` when not tracing. */
+export interface CallTelemetry {
+  startCall(service: string, method?: string): CallScope | undefined;
+  /** Stops adding breaker and retry events to spans. */
+  stop(): void;
+}
+
+/** What {@link traceCommunication} needs of a `ServiceCommunicationManager`. */
+export interface TracedCommunicationSource extends EventSource<CommunicationEvents> {
+  /** Installs the per-call hook (a manager that has it); returns its removal. */
+  useCallTelemetry?(hook: CallTelemetry): () => void;
+}
+
+/**
+ * Traces a `ServiceCommunicationManager`: returns the per-call hook ({@link CallTelemetry}:
+ * a span `<service> call` around the policies, retries included), and adds the manager's
+ * breaker transitions, open-circuit rejections and scheduled retries as events of the span
+ * active when they happen (the call's). A manager with `useCallTelemetry` gets the hook
+ * installed, so every `executeServiceCall` is traced. Without an SDK `startCall` returns
+ * `undefined` and nothing is added.
+ */
+export function traceCommunication(
+  source: TracedCommunicationSource,
+  options?: InstrumentationOptions,
+): CallTelemetry {
+  const tracer = resolveTracer(parseInstrumentationOptions(options, 'traceCommunication'));
+  if (tracer === undefined) return { startCall: () => undefined, stop() {} };
+  const telemetry: CallTelemetry = {
+    startCall: (service, method) => new TracedCall(tracer, service, method),
+    stop: () => stop(),
+  };
+  const stop = unsubscribeAll([
+    // A manager with the per-call hook gets it installed; without it, callers use startCall.
+    ...(typeof source.useCallTelemetry === 'function' ? [source.useCallTelemetry(telemetry)] : []),
+    source.on('circuitStateChange', (e) =>
+      trace.getActiveSpan()?.addEvent('circuit.state_change', {
+        [A.rpcService]: e.service,
+        [A.circuitFrom]: e.from,
+        [A.circuitTo]: e.to,
+        'clone.circuit.reason': e.reason,
+      }),
+    ),
+    source.on('circuitRejected', (e) =>
+      trace.getActiveSpan()?.addEvent('circuit.rejected', { [A.rpcService]: e.service }),
+    ),
+    source.on('retry', (e) =>
+      trace.getActiveSpan()?.addEvent('retry', {
+        'clone.attempt': e.attempt,
+        'clone.retry.delay_ms': e.delayMs,
+        [A.errorType]: e.error.code,
+      }),
+    ),
+  ]);
+  return telemetry;
+}
+
+/** One call's span. A class rather than closures: it is made on every call. */
+class TracedCall implements CallScope {
+  readonly #span: Span;
+  readonly #context: ReturnType<typeof trace.setSpan>;
+
+  constructor(tracer: Tracer, service: string, method: string | undefined) {
+    const parent = context.active();
+    const attributes: Record<string, string> = { [A.rpcSystem]: 'grpc', [A.rpcService]: service };
+    if (method !== undefined) attributes[A.rpcMethod] = method;
+    this.#span = tracer.startSpan(
+      method === undefined ? `${service} call` : `${service}.${method} call`,
+      { kind: SpanKind.INTERNAL, attributes },
+      parent,
+    );
+    this.#context = trace.setSpan(parent, this.#span);
+  }
+
+  run<T>(fn: () => T): T {
+    return context.with(this.#context, fn);
+  }
+
+  end(error: ServiceError | undefined, attempts: number): void {
+    const span = this.#span;
+    span.setAttribute('clone.attempts', attempts);
+    if (error === undefined) span.setStatus({ code: SpanStatusCode.OK });
+    else {
+      span.setAttribute(A.errorType, error.code);
+      span.setAttribute(A.grpcStatusCode, error.grpcStatus);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+    }
+    span.end();
+  }
+}
