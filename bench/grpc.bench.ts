@@ -14,7 +14,8 @@
  *     4. the facade: executeServiceCall (retry, breaker, timeout composed) around 3.
  *   - the cost of @clone/telemetry on the facade (metrics, call span, client and server span
  *     interceptors): with no SDK registered, and with the SDK (metrics, a batch span processor);
- *     and @opentelemetry/instrumentation-grpc 0.223 on bare grpc-js with the same SDK.
+ *     and @opentelemetry/instrumentation-grpc 0.223 on bare grpc-js with the same SDK; those
+ *     ratios again from short windows of the two compared rows back to back (paired).
  * Rounds are interleaved so drift in machine load hits every row alike.
  */
 
@@ -27,8 +28,7 @@ import {
   ServiceCommunicationManager,
   serviceDefinition,
 } from '@clone/grpc-proto';
-import { ServiceError } from '@clone/service-errors';
-import { type CallTelemetry, instrumentCommunication, traceCommunication } from '@clone/telemetry';
+import { instrumentCommunication, traceCommunication } from '@clone/telemetry';
 import { tracingClientInterceptor, tracingServerInterceptor } from '@clone/telemetry/grpc';
 import * as grpc from '@grpc/grpc-js';
 import { context, propagation } from '@opentelemetry/api';
@@ -47,6 +47,8 @@ const SEQUENTIAL_CALLS = Number(process.env.BENCH_SEQUENTIAL ?? 2_000);
 const THROUGHPUT_MS = Number(process.env.BENCH_THROUGHPUT_MS ?? 1_500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const IN_FLIGHT = 64;
+const PAIR_ROUNDS = Number(process.env.BENCH_PAIRS ?? 15);
+const PAIR_MS = Number(process.env.BENCH_PAIR_MS ?? 300);
 
 const request = {
   sessionId: 'session-456',
@@ -90,30 +92,6 @@ function otelSdk() {
     meterProvider,
     tracerProvider,
     shutdown: () => Promise.all([meterProvider.shutdown(), tracerProvider.shutdown()]),
-  };
-}
-
-/** `executeServiceCall` as the manager runs it with its telemetry hook (`CallTelemetry.startCall`). */
-function tracedCall(
-  comm: ServiceCommunicationManager,
-  telemetry: CallTelemetry,
-  fn: () => Promise<unknown>,
-): Call {
-  return () => {
-    const scope = telemetry.startCall('asr', 'Transcribe');
-    if (scope === undefined) return comm.executeServiceCall('asr', fn);
-    return scope
-      .run(() => comm.executeServiceCall('asr', fn))
-      .then(
-        (value) => {
-          scope.end(undefined, 1);
-          return value;
-        },
-        (error: unknown) => {
-          scope.end(ServiceError.from(error), 1);
-          throw error;
-        },
-      );
   };
 }
 
@@ -277,9 +255,11 @@ async function main(): Promise<void> {
     instrumentCommunication(manager, providers);
     const telemetry = traceCommunication(manager, providers);
     const client = manager.createASRClient({ host: '127.0.0.1', port }, ['asr:read']);
-    const call = tracedCall(manager, telemetry, () =>
-      client.promises.Transcribe(request as Parameters<typeof client.promises.Transcribe>[0]),
-    );
+    // traceCommunication installed its hook in the manager: every call is a call span.
+    const call: Call = () =>
+      manager.executeServiceCall('asr', () =>
+        client.promises.Transcribe(request as Parameters<typeof client.promises.Transcribe>[0]),
+      );
     return { server, manager, telemetry, call };
   };
   // Built before anything is registered (an application without an SDK); the SDK then comes.
@@ -428,6 +408,37 @@ async function main(): Promise<void> {
       `instrumentation-grpc on bare grpc-js (same SDK) vs bare: throughput ${ratio(rateRows, BARE_OTEL, BARE)}x, ` +
       `p50 ${ratio(seqRows, BARE_OTEL, BARE)}x, CPU per call +${formatNs(cpu(BARE_OTEL) - cpu(BARE))}\n`,
   );
+
+  // The telemetry ratios again, paired: short windows of the compared rows back to back, many
+  // times, and the median of each window pair's ratio. On a shared machine the load drifts
+  // within a round of the table above (15 s); within one pair of windows it barely does.
+  const pairs: [string, string][] = [
+    [FACADE_NO_SDK, FACADE],
+    [FACADE_SDK, FACADE],
+    [BARE_OTEL, BARE],
+  ];
+  const callOf = new Map(cases);
+  const pairRates = new Map<string, number[]>(pairs.map(([a]) => [a, []]));
+  const pairCpus = new Map<string, number[]>(pairs.map(([a]) => [a, []]));
+  for (let round = 0; round < PAIR_ROUNDS; round++) {
+    for (const [a, b] of pairs) {
+      // Alternate which row goes first, so neither always follows the other's garbage.
+      const [first, second] = round % 2 === 0 ? [a, b] : [b, a];
+      const x = await throughputOf(first, callOf.get(first)!, PAIR_MS);
+      const y = await throughputOf(second, callOf.get(second)!, PAIR_MS);
+      const [ra, rb] = first === a ? [x, y] : [y, x];
+      pairRates.get(a)!.push(ra.rate / rb.rate);
+      pairCpus.get(a)!.push(ra.cpuNs / rb.cpuNs);
+    }
+  }
+  process.stdout.write(
+    `\nPaired (${PAIR_ROUNDS} pairs of ${PAIR_MS} ms windows, ${IN_FLIGHT} in flight; median of the pair ratios):\n`,
+  );
+  for (const [a, b] of pairs) {
+    process.stdout.write(
+      `  ${a} / ${b}: throughput ${median(pairRates.get(a)!).toFixed(3)}x, CPU per call ${median(pairCpus.get(a)!).toFixed(3)}x\n`,
+    );
+  }
 
   bareOtel.close();
   plainOtel.forceShutdown();

@@ -6,7 +6,7 @@
  * saga with its steps in another process (a `SagaParticipant` over RabbitMQ, outcomes recorded in
  * PostgreSQL), and say where the time goes: commits, publishes and command round trips.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { DistributedSagaOrchestrator } from '@clone/distributed-saga';
@@ -20,6 +20,7 @@ import {
 } from '@clone/saga';
 import { PostgresSagaStore } from '@clone/saga/postgres';
 import { startPostgres, startRabbitMQ } from '@clone/test-servers';
+import * as amqp from 'amqplib';
 import pg from 'pg';
 import { formatNs, printTable, type Row, summarize } from './harness';
 
@@ -34,35 +35,53 @@ const steps: SagaStepDefinition[] = ['s1', 's2', 's3', 's4'].map((id, n) => ({
 }));
 
 interface Result {
-  /** Median over 250 ms windows: the machine is shared, and a burst of someone else's load should not decide the figure. */
+  /** Median over windows: the machine is shared, and a burst of someone else's load should not decide the figure. */
   perSecond: number;
   done: number;
+  medianNs: number;
+  /** Mean latency: what sums. A saga's time is the sum of its hops and commits, tails included. */
+  meanNs: number;
   p99Ns: number;
 }
 
 const WINDOW_MS = 250;
+/**
+ * Completions a window must hold for its count to be a rate: 250 ms windows of a case that takes
+ * 80 ms per saga count 2 or 3 and would report 8 or 12 sagas/s, never the 11 it runs at.
+ */
+const PER_WINDOW = 10;
 
-/** Runs `op` from `workers` loops for SECONDS; returns completions per second and latency p99. */
-async function loop(workers: number, op: (worker: number) => Promise<unknown>): Promise<Result> {
+/** Runs `op` from `workers` loops for `seconds`; returns completions per second and latencies. */
+async function loop(
+  workers: number,
+  op: (worker: number) => Promise<unknown>,
+  seconds = SECONDS,
+): Promise<Result> {
   const latencies: number[] = [];
+  const ends: number[] = [];
   const start = performance.now();
-  const end = start + SECONDS * 1000;
-  const windows = new Array<number>(Math.ceil((SECONDS * 1000) / WINDOW_MS)).fill(0);
-  let done = 0;
+  const end = start + seconds * 1000;
   await Promise.all(
     Array.from({ length: workers }, async (_, worker) => {
       while (performance.now() < end) {
         const t = process.hrtime.bigint();
         await op(worker);
         latencies.push(Number(process.hrtime.bigint() - t));
-        const w = Math.floor((performance.now() - start) / WINDOW_MS);
-        if (w < windows.length) windows[w]!++;
-        done++;
+        ends.push(performance.now() - start);
       }
     }),
   );
-  const rates = windows.map((n) => (n * 1000) / WINDOW_MS).sort((a, b) => a - b);
-  return { perSecond: rates[rates.length >> 1]!, done, p99Ns: summarize(latencies).p99Ns };
+  const elapsed = performance.now() - start;
+  const windowMs = Math.max(WINDOW_MS, (PER_WINDOW * elapsed) / Math.max(ends.length, 1));
+  const windows = new Array<number>(Math.max(1, Math.floor(elapsed / windowMs))).fill(0);
+  for (const t of ends) {
+    const w = Math.floor(t / windowMs);
+    if (w < windows.length) windows[w]!++;
+  }
+  const rates = windows.map((n) => (n * 1000) / windowMs).sort((a, b) => a - b);
+  const { medianNs, p99Ns } = summarize(latencies);
+  const meanNs = latencies.reduce((sum, ns) => sum + ns, 0) / Math.max(latencies.length, 1);
+  return { perSecond: rates[rates.length >> 1]!, done: ends.length, medianNs, meanNs, p99Ns };
 }
 
 function orchestrator(store: SagaStore): SagaOrchestrator {
@@ -173,9 +192,8 @@ try {
   await server.stop();
 }
 
-/** The same saga, its steps in a participant process over RabbitMQ, beside the local durable rows. */
-async function distributedRows(connectionString: string): Promise<void> {
-  const broker = await startRabbitMQ();
+/** Starts the bench participant process for `service`; resolves once it is ready. */
+async function startParticipant(env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
     [
@@ -184,50 +202,93 @@ async function distributedRows(connectionString: string): Promise<void> {
       'tsx',
       fileURLToPath(new URL('../examples/distributed-bench-participant.ts', import.meta.url)),
     ],
-    {
-      env: { ...process.env, RABBITMQ_URL: broker.url, DATABASE_URL: connectionString },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  try {
-    await new Promise<void>((resolve, reject) => {
-      child.once('exit', () => reject(new Error('the bench participant exited')));
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (line.includes('"ready"')) resolve();
-      });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', () => reject(new Error('the bench participant exited')));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.includes('"ready"')) resolve();
     });
-    const remote = steps.map((s) => ({ ...s, service: 'bench-remote' }));
-    for (const workers of [1, 32]) {
+  });
+  return child;
+}
+
+/** The same saga, its steps in a participant process over RabbitMQ, beside the local durable rows. */
+async function distributedRows(connectionString: string): Promise<void> {
+  const broker = await startRabbitMQ();
+  const children: ChildProcess[] = [];
+  let floor: FloorProbe | undefined;
+  try {
+    const env = { RABBITMQ_URL: broker.url, DATABASE_URL: connectionString };
+    children.push(await startParticipant({ ...env, SERVICE: 'bench-remote' }));
+    // The alternative for the concurrent row: a participant whose store gives every command a
+    // read and a commit of its own, waiting in the pool's queue for one of its 16 connections
+    // (no batching), where the default batches what would wait there.
+    children.push(
+      await startParticipant({ ...env, SERVICE: 'bench-unbatched', MAX_CONCURRENT_STATEMENTS: '1000' }),
+    );
+    // What a distributed step cannot do without, timed between the sequential sagas (so both
+    // see the same moments of a shared disk): a broker hop (a confirmed publish to a quorum queue
+    // until its delivery on another connection), a PostgreSQL read by key and a commit.
+    floor = await floorProbe(broker.url, connectionString);
+    const probe = floor;
+    const cases: [string, number, string][] = [
+      ['distributed (steps in another process), sequential', 1, 'bench-remote'],
+      ['distributed (steps in another process), 32 concurrent', 32, 'bench-remote'],
+      ['distributed, 32 concurrent, participant statements unbatched', 32, 'bench-unbatched'],
+    ];
+    for (const [name, workers, service] of cases) {
+      const remote = steps.map((s) => ({ ...s, service }));
       const bus = createEventBus({ serviceName: 'bench-orchestrator', url: broker.url });
-      const store = new PostgresSagaStore({ connectionString, table: `bench_remote_${workers}` });
+      const store = new PostgresSagaStore({ connectionString, table: `bench_remote_${rows.length}` });
       const o = new DistributedSagaOrchestrator({ bus, store, maxActiveSagas: 64 });
       await store.init();
-      await o.waitForParticipants({ 'bench-remote': ['work'] });
+      await o.waitForParticipants({ [service]: ['work'] });
       const run = async (): Promise<void> => {
         const done = await o.waitForSaga(await o.startSaga('bench', remote, { n: 1 }));
         if (done.status !== 'completed') throw new Error(`saga ended ${done.status}`);
       };
       await loop(workers, run);
       const before = { ...store.stats, ...o.commands.getStats(), rt: { ...o.commands.getStats().roundTrip } };
-      const r = await loop(workers, run);
+      // Twice as long as the local cases: a distributed saga takes tens of milliseconds. One at a
+      // time, each saga is followed by one sample of the floor's operations.
+      const sagaNs: number[] = [];
+      const measured = await loop(
+        workers,
+        workers === 1
+          ? async () => {
+              const t = process.hrtime.bigint();
+              await run();
+              sagaNs.push(Number(process.hrtime.bigint() - t));
+              await probe.sample();
+            }
+          : run,
+        SECONDS * 2,
+      );
+      // Sequential: the rate of the sagas alone, one after the other (the floor's time left out).
+      const r: Result = workers === 1 ? sequentialResult(sagaNs) : measured;
       const after = o.commands.getStats();
       const commitsPerSaga = (store.stats.commits - before.commits) / r.done;
       const publishes = after.commandsSent + after.resends - before.commandsSent - before.resends;
       const trips = after.roundTrip.count - before.rt.count;
       const meanTripNs = ((after.roundTrip.totalMs - before.rt.totalMs) / trips) * 1e6;
       row(
-        `distributed (steps in another process), ${label(workers)}`,
+        name,
         r,
         'sagas/s',
-        `orchestrator, PostgreSQL, ${label(workers)}`,
+        service === 'bench-unbatched'
+          ? 'distributed (steps in another process), 32 concurrent'
+          : `orchestrator, PostgreSQL, ${label(workers)}`,
         {
           'per step': perStep(r, workers),
           'commits/saga': commitsPerSaga.toFixed(2),
           // Commands out and replies back: one each per step.
           'publishes/saga': ((publishes * 2) / r.done).toFixed(2),
           'command round trip': formatNs(meanTripNs),
-          // Sequential floor: the steps' round trips plus the saga's commits, nothing else.
           'round trips/saga': (trips / r.done).toFixed(2),
+          'saga latency': `${formatNs(r.medianNs)} (mean ${formatNs(r.meanNs)})`,
+          // One at a time, a saga can take no less than its hops, reads and commits.
+          ...(workers === 1 ? probe.describe(r.meanNs) : {}),
         },
       );
       await o.close();
@@ -235,12 +296,84 @@ async function distributedRows(connectionString: string): Promise<void> {
       await store.close();
     }
   } finally {
-    child.kill('SIGKILL');
+    for (const child of children) child.kill('SIGKILL');
+    await floor?.close();
     await broker.stop();
   }
 }
 
+/** A sequential run's figures from its sagas' own latencies: one at a time, rate = 1 / mean. */
+function sequentialResult(latencies: number[]): Result {
+  const { medianNs, p99Ns } = summarize(latencies);
+  const meanNs = latencies.reduce((sum, ns) => sum + ns, 0) / Math.max(latencies.length, 1);
+  return { perSecond: 1e9 / meanNs, done: latencies.length, medianNs, meanNs, p99Ns };
+}
+
+interface FloorProbe {
+  /** Times 8 broker hops, 4 reads and 9 commits: what one sequential 4-step saga must wait for. */
+  sample(): Promise<void>;
+  /** The floor (means: a saga's time is a sum, tails included) against a saga's mean latency. */
+  describe(sagaMeanNs: number): Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Per step a distributed saga waits for: the command's hop, the participant's read and commit,
+ * the reply's hop, the orchestrator's commit (write-ahead, before the next command goes out);
+ * plus the start's commit. Timed raw, with nothing of ours in between.
+ */
+async function floorProbe(url: string, connectionString: string): Promise<FloorProbe> {
+  const publisher = await amqp.connect(url, { noDelay: true });
+  const consumer = await amqp.connect(url, { noDelay: true });
+  const out = await publisher.createConfirmChannel();
+  const inbox = await consumer.createChannel();
+  const queue = 'bench-raw-hop';
+  await out.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  let arrived: (() => void) | undefined;
+  await inbox.consume(queue, (message) => {
+    if (message === null) return;
+    inbox.ack(message);
+    arrived?.();
+  });
+  const db = new pg.Pool({ connectionString, max: 1 });
+  await db.query('CREATE TABLE raw_floor (id bigserial PRIMARY KEY, v text NOT NULL)');
+  const times = { hop: [] as number[], read: [] as number[], commit: [] as number[] };
+  const timed = async (into: number[], op: () => Promise<unknown>): Promise<void> => {
+    const t = process.hrtime.bigint();
+    await op();
+    into.push(Number(process.hrtime.bigint() - t));
+  };
+  const hop = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      arrived = resolve;
+      out.sendToQueue(queue, Buffer.from('{}'), { persistent: true }, (error) => error && reject(error));
+    });
+  const mean = (ns: number[]): number => ns.reduce((sum, n) => sum + n, 0) / Math.max(ns.length, 1);
+  return {
+    async sample() {
+      for (let i = 0; i < 8; i++) await timed(times.hop, hop);
+      for (let i = 0; i < 4; i++)
+        await timed(times.read, () => db.query('SELECT v FROM raw_floor WHERE id = $1', [1]));
+      for (let i = 0; i < 9; i++)
+        await timed(times.commit, () => db.query('INSERT INTO raw_floor (v) VALUES ($1)', ['x']));
+    },
+    describe(sagaMeanNs) {
+      const [h, r, c] = [mean(times.hop), mean(times.read), mean(times.commit)];
+      const floorNs = 8 * h + 4 * r + 9 * c;
+      return {
+        'floor parts (means)': `hop ${formatNs(h)}, read ${formatNs(r)}, commit ${formatNs(c)}`,
+        floor: `${formatNs(floorNs)} (${((floorNs / sagaMeanNs) * 100).toFixed(0)} % of the mean)`,
+      };
+    },
+    async close() {
+      await publisher.close().catch(() => {});
+      await consumer.close().catch(() => {});
+      await db.end();
+    },
+  };
+}
+
 printTable(
-  `4-step sagas (PostgreSQL fsync on, ${SECONDS} s per case, median of ${WINDOW_MS} ms windows)`,
+  `4-step sagas (PostgreSQL fsync on, ${SECONDS} s per case (distributed: ${SECONDS * 2} s), median over windows of at least ${WINDOW_MS} ms and ${PER_WINDOW} completions; distributed sequential: 1 / mean saga latency)`,
   rows,
 );

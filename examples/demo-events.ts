@@ -25,6 +25,8 @@ const BUS_SETTINGS = { maxReconnectDelayMs: 250, publishTimeoutMs: 120_000 };
 export interface DemoEvents {
   /** Give it to the orchestrator: it publishes each conversation's event in the background. */
   readonly publisher: BackgroundPublisher;
+  /** The orchestrator's bus (what the dashboard counts). */
+  readonly bus: EventBus;
   /** `--rabbitmq`: stops the broker, keeping its data; resolves once both buses noticed. Else nothing. */
   stopBroker(): Promise<void>;
   /** `--rabbitmq`: starts it again on the same port and data; resolves once the held publishes are confirmed. */
@@ -137,6 +139,7 @@ export async function startEvents(options: DemoEventsOptions): Promise<DemoEvent
 
     return {
       publisher,
+      bus: publisherBus,
       async stopBroker() {
         if (broker === undefined) return;
         heading('Failure: the RabbitMQ broker stops');

@@ -36,3 +36,8 @@ export const heading = (title: string): void => {
   console.log('');
   log(bold(`== ${title} ==`));
 };
+
+/** A line without a time stamp, for what a user copies (a URL, a curl command). */
+export const plain = (line = ''): void => {
+  console.log(`         ${line}`);
+};

@@ -1,6 +1,7 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -12,23 +13,85 @@ interface Run {
   stderr: string;
 }
 
+/** Called with each line the demo prints, while it runs; `kill` sends it a signal. */
+type Watcher = (line: string, kill: (signal: NodeJS.Signals) => void) => void;
+
 /**
  * `pnpm demo [args]` without pnpm: the same command the root script runs, as a child process.
  * Without `RABBITMQ_URL`, so that the default mode's event bus is the in-memory one.
  */
-function runDemo(args: string[] = [], timeoutMs = 85_000): Promise<Run> {
+function runDemo(args: string[] = [], timeoutMs = 85_000, watch?: Watcher): Promise<Run> {
   const { RABBITMQ_URL: _ignored, ...env } = process.env;
   return new Promise((resolve) => {
-    execFile(
+    const child = spawn(
       process.execPath,
       ['--import', 'tsx', '--conditions=@clone/source', join(ROOT, 'examples/demo.ts'), ...args],
-      { cwd: ROOT, timeout: timeoutMs, env: { ...env, NO_COLOR: '1' }, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-        resolve({ code, stdout, stderr });
-      },
+      { cwd: ROOT, env: { ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    let stdout = '';
+    let stderr = '';
+    const kill = (signal: NodeJS.Signals): void => void child.kill(signal);
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      stdout += `${line}\n`;
+      watch?.(line, kill);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => kill('SIGKILL'), timeoutMs);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
+}
+
+/** The URLs the demo prints before its first conversation. */
+const URLS = {
+  metrics: /metrics {4}(http:\/\/127\.0\.0\.1:\d+\/metrics) /,
+  dashboard: /dashboard {2}(http:\/\/127\.0\.0\.1:\d+\/) /,
+  gateway: /gateway {4}(http:\/\/127\.0\.0\.1:\d+) /,
+};
+
+interface Answer {
+  url: string;
+  status: number;
+  type: string;
+  body: string;
+}
+
+async function get(url: string): Promise<Answer> {
+  const res = await fetch(url);
+  return { url, status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };
+}
+
+/**
+ * Fetches the dashboard page, `/metrics` and the gateway's `/api/v1/health` as soon as their URLs
+ * are printed, while the demo runs; `answers()` gives what they answered.
+ */
+function fetchPrintedUrls(): { watch: Watcher; answers(): Promise<Answer[]> } {
+  const pending: Array<Promise<Answer>> = [];
+  return {
+    watch(line) {
+      const dashboard = URLS.dashboard.exec(line)?.[1];
+      const metrics = URLS.metrics.exec(line)?.[1];
+      const gateway = URLS.gateway.exec(line)?.[1];
+      if (dashboard !== undefined) pending.push(get(dashboard));
+      if (metrics !== undefined) pending.push(get(metrics));
+      if (gateway !== undefined) pending.push(get(`${gateway}/api/v1/health`));
+    },
+    answers: () => Promise.all(pending),
+  };
+}
+
+/** The three printed URLs answered while the demo ran. */
+function expectTheViewsAnswered(answers: Answer[]): void {
+  expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+  const [page, metrics, health] = answers as [Answer, Answer, Answer];
+  expect(page.body).toContain('@clone resilience dashboard');
+  expect(metrics.type).toContain('text/plain');
+  expect(health.url).toMatch(/\/api\/v1\/health$/);
+  expect(JSON.parse(health.body)).toMatchObject({ success: true });
 }
 
 const REPLIES = [
@@ -68,6 +131,56 @@ function expectTheShow(run: Run): void {
   expect(out).toContain('everything closed');
 }
 
+/**
+ * The first conversation's trace, printed as a tree: one trace id, conversation → saga → step →
+ * call → attempt (client) → server; `crossProcess`: each server span from a process of its own.
+ */
+function expectTheTrace(run: Run, crossProcess: boolean): void {
+  const out = run.stdout;
+  const section = out.slice(out.indexOf('== Trace of the conversation session-1 =='));
+  expect(section).toMatch(/trace [0-9a-f]{32}: \d+ spans from \d+ process\(es\), one trace id/);
+  const lines = section.split('\n');
+  const at = (pattern: RegExp): string => {
+    const line = lines.find((l) => pattern.test(l));
+    expect(line, `${pattern} in\n${section.slice(0, 5000)}`).toBeDefined();
+    return line!;
+  };
+  const indent = (line: string): number => /^ *(?=\S)/.exec(line.slice(9))![0].length;
+  const root = at(/^ {9}conversation session-1 +websocket-server pid (\d+)/);
+  const orchestratorPid = /pid (\d+)/.exec(root)![1];
+  const saga = at(/└ saga conversation +websocket-server/);
+  const step = at(/└ step transcribe-audio +websocket-server/);
+  const call = at(/└ asr(\.Transcribe)? call +websocket-server/);
+  const attempt = at(/└ \S*ASRService\/Transcribe \(client\) +websocket-server/);
+  const server = at(/└ \S*ASRService\/Transcribe \(server\) +asr-service pid (\d+)/);
+  // Each one level deeper than the one before: the parent links.
+  expect([root, saga, step, call, attempt, server].map(indent)).toEqual([0, 2, 4, 6, 8, 10]);
+  const serverPids = ['asr', 'rag', 'llm', 'tts', 'lipsync'].map(
+    (kind) => new RegExp(`\\(server\\) +${kind}-service pid (\\d+)`).exec(section)?.[1],
+  );
+  expect(serverPids.every((pid) => pid !== undefined)).toBe(true);
+  if (crossProcess) {
+    expect(new Set(serverPids).size).toBe(5);
+    expect(serverPids).not.toContain(orchestratorPid);
+    expect(section).toMatch(/from 6 process\(es\)/);
+  } else expect(new Set(serverPids)).toEqual(new Set([orchestratorPid]));
+  // Conversation 4, TTS dead: three failed attempt spans under the call span, nothing reached a
+  // server; the compensation's ClearCache call did.
+  const outage = out.slice(out.indexOf('== Trace of the conversation session-4 =='));
+  const outageLines = outage.split('\n');
+  const ttsCall = outageLines.findIndex((l) => /└ tts(\.Synthesize)? call ✗ SERVICE_UNAVAILABLE/.test(l));
+  expect(ttsCall, outage.slice(0, 5000)).toBeGreaterThan(0);
+  expect(outageLines.slice(ttsCall + 1, ttsCall + 4)).toEqual(
+    Array.from({ length: 3 }, () =>
+      expect.stringMatching(/└ \S*TTSService\/Synthesize \(client\) ✗ UNAVAILABLE/),
+    ),
+  );
+  expect(outageLines[ttsCall + 4]).not.toMatch(/TTSService\/Synthesize/);
+  expect(outage).toMatch(
+    /└ compensate retrieve-context[^\n]*\n *└ rag(\.ClearCache)? call[^\n]*\n *└ \S*RAGService\/ClearCache \(client\)[^\n]*\n *└ \S*RAGService\/ClearCache \(server\) +rag-service/,
+  );
+}
+
 const occurrences = (text: string, part: string): number => text.split(part).length - 1;
 
 /** Each saga published its event, and analytics counted each event once: 4 completed, 2 failed. */
@@ -96,19 +209,66 @@ function expectTheEvents(run: Run): void {
 
 describe('pnpm demo', () => {
   it('runs the conversations, the TTS outage and the recovery in one process, and exits 0 by itself', async () => {
-    const run = await runDemo();
+    const urls = fetchPrintedUrls();
+    const run = await runDemo([], 85_000, urls.watch);
     expectTheShow(run);
+    expectTheViewsAnswered(await urls.answers());
+    expectTheTrace(run, false);
     expect(run.stdout).toContain('in-process services, in-memory registry');
     expect(run.stdout).toContain('event bus: in memory');
     expect(run.stdout).toMatch(/health tts-service-1: healthy → unhealthy/);
   }, 90_000);
 
   it('--etcd: services in their own processes, discovered by name through etcd', async () => {
-    const run = await runDemo(['--etcd']);
+    const urls = fetchPrintedUrls();
+    const run = await runDemo(['--etcd'], 85_000, urls.watch);
     expectTheShow(run);
+    expectTheViewsAnswered(await urls.answers());
+    expectTheTrace(run, true);
     expect(run.stdout).toMatch(/etcd {5}listening on http:\/\/127\.0\.0\.1:\d+/);
     expect(run.stdout).toMatch(/discovered through etcd: asr-service-\d+, rag-service-\d+/);
     expect(run.stdout).toMatch(/registry: tts-service-\d+ joined/);
+  }, 90_000);
+
+  it('--serve: after the show, the dashboard and the gateway stay up until SIGTERM, then everything closes', async () => {
+    const urls: Record<string, string> = {};
+    const checks: Array<Promise<void>> = [];
+    const run = await runDemo(['--serve'], 85_000, (line, kill) => {
+      for (const [name, pattern] of Object.entries(URLS)) {
+        const url = pattern.exec(line)?.[1];
+        if (url !== undefined) urls[name] = url;
+      }
+      const token = /authorization: Bearer ([\w.-]+)/.exec(line)?.[1];
+      if (token !== undefined) urls.token = token;
+      if (!line.includes('== Serving:')) return;
+      checks.push(
+        (async () => {
+          try {
+            // The show is over: what it did is in /metrics; a conversation through the gateway works.
+            const metrics = await get(urls.metrics!);
+            expect(metrics.body).toMatch(/clone_circuit_state\{[^}]*rpc_service="tts"[^}]*\} 0/);
+            expect(metrics.body).toMatch(
+              /clone_saga_ended_total\{[^}]*clone_saga_outcome="compensated"[^}]*\} 2/,
+            );
+            expect(metrics.body).toMatch(/rpc_client_duration_count\{[^}]*rpc_service="asr"/);
+            const res = await fetch(`${urls.gateway}/api/v1/conversations`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${urls.token}`, 'content-type': 'application/json' },
+              body: JSON.stringify({ sessionId: 'curl-1', text: 'Where did you grow up?' }),
+            });
+            expect(res.status).toBe(201);
+            expect(((await res.json()) as { data: { reply: string } }).data.reply).toContain('Lisbon');
+            expect((await get(urls.dashboard!)).status).toBe(200);
+          } finally {
+            kill('SIGTERM');
+          }
+        })(),
+      );
+    });
+    await Promise.all(checks);
+    expect(checks).toHaveLength(1);
+    expectTheShow(run);
+    expect(run.stderr).toContain('SIGTERM: closing everything');
   }, 90_000);
 
   /** What `--tls` adds to the show: every hop over mutual TLS, and callers TLS does not admit refused. */

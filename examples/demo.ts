@@ -8,21 +8,31 @@
  * `--rabbitmq` (with any): through a private RabbitMQ broker, stopped and restarted mid-run.
  * `--distributed` (implies a private RabbitMQ): the design document's sample-processing saga
  * across three processes instead (examples/distributed-demo.ts).
+ *
+ * Next to the orchestrator run the live dashboard (`/metrics` too) and the gateway front, whose
+ * URLs are printed before the first conversation. Every process traces through the OpenTelemetry
+ * SDK into a temporary directory, and the first conversation's trace is printed as a tree
+ * (conversation → saga → step → call → attempt → server, one trace id across processes).
+ * `--serve`: after the show, keep everything running until Ctrl-C or SIGTERM, then close it all.
  */
 import { ServiceError } from '@clone/service-errors';
 import { type DemoEvents, startEvents } from './demo-events';
 import { bold, brief, cyan, dim, green, heading, log, ms, red, yellow } from './demo-output';
+import { printConversationTrace } from './demo-trace';
+import { type DemoViews, startViews } from './demo-views';
 import { type Deployment, inProcess, SetupError, withEtcd } from './deployments';
 import { runDistributedDemo } from './distributed-demo';
 import { decodeSpeech, durationMs, encodeSpeech } from './lib/speech-codec';
 import { type DemoTls, demoTls } from './mutual-tls';
 import { ConversationOrchestrator, type ConversationOrchestrator as Orchestrator } from './orchestrator';
 import { DEMO_JWT_SECRET } from './services/index';
+import { type DemoTracing, makeTraceDir, removeTraceDir, startTracing } from './tracing/demo-tracing';
 
 const ETCD = process.argv.includes('--etcd');
 const TLS = process.argv.includes('--tls');
 const DISTRIBUTED = process.argv.includes('--distributed');
 const RABBITMQ = DISTRIBUTED || process.argv.includes('--rabbitmq');
+const SERVE = process.argv.includes('--serve');
 const JWT_SECRET = process.env.JWT_SECRET ?? DEMO_JWT_SECRET;
 
 // ---------------------------------------------------------------------------------------------
@@ -49,6 +59,8 @@ const UTTERANCES = [
 
 /** What an interrupt (Ctrl-C, SIGTERM) must undo: registered as soon as there is something to undo. */
 const onInterrupt = new Set<() => Promise<unknown>>();
+/** Set while `--serve` waits: a signal then ends the wait, and the demo closes as after a run. */
+let stopServing: (() => void) | undefined;
 
 // ---------------------------------------------------------------------------------------------
 /** Wires the live view to the manager's and the orchestrator's events. */
@@ -177,24 +189,52 @@ async function run(tls: DemoTls | undefined): Promise<void> {
   heading(
     `Starting the example services (${ETCD ? 'etcd mode' : 'in-memory mode'}${tls === undefined ? '' : ', mutual TLS'}${RABBITMQ ? ', RabbitMQ' : ''})`,
   );
-  const events = await startEvents({ rabbitmq: RABBITMQ, onInterrupt });
+  // The SDK before anything is instrumented: instrumentation decides once whether one is there.
+  const dir = makeTraceDir();
+  const tracing = startTracing({ serviceName: 'websocket-server', dir });
+  const removeTraces = async (): Promise<void> => removeTraceDir(dir);
+  onInterrupt.add(removeTraces);
+  log(`tracing: OpenTelemetry SDK in every process, spans as JSON lines in ${dir}`);
   try {
-    await withServices(tls, events);
+    const events = await startEvents({ rabbitmq: RABBITMQ, onInterrupt });
+    try {
+      await withServices(tls, events, tracing);
+    } finally {
+      await events.close();
+    }
   } finally {
-    await events.close();
+    await tracing.shutdown();
+    onInterrupt.delete(removeTraces);
+    await removeTraces();
   }
 }
 
-async function withServices(tls: DemoTls | undefined, events: DemoEvents): Promise<void> {
+/** `--serve`: waits for Ctrl-C or SIGTERM, the views still up. */
+async function serve(views: DemoViews): Promise<void> {
+  views.print();
+  heading('Serving: open the dashboard, curl the gateway; Ctrl-C or SIGTERM stops everything');
+  await new Promise<void>((resolve) => {
+    stopServing = resolve;
+  });
+}
+
+async function withServices(
+  tls: DemoTls | undefined,
+  events: DemoEvents,
+  tracing: DemoTracing,
+): Promise<void> {
   const options = {
     jwtSecret: JWT_SECRET,
     healthCheckIntervalMs: SETTINGS.healthCheckIntervalMs,
     tls,
     onInterrupt,
+    tracing,
   };
   const deployment = ETCD ? await withEtcd(options) : await inProcess(options);
   let orchestrator: Orchestrator | undefined;
+  let views: DemoViews | undefined;
   onInterrupt.add(async () => {
+    await views?.close();
     await orchestrator?.close();
     await deployment.close();
   });
@@ -216,17 +256,25 @@ async function withServices(tls: DemoTls | undefined, events: DemoEvents): Promi
     log(
       `orchestrator websocket-server-1: breaker ${JSON.stringify(SETTINGS.circuitBreaker)}, retry ${JSON.stringify(SETTINGS.retry)}`,
     );
+    views = await startViews({
+      orchestrator,
+      deployment,
+      jwtSecret: JWT_SECRET,
+      eventBus: events.bus,
+      healthCheckIntervalMs: SETTINGS.healthCheckIntervalMs,
+    });
 
     let n = 0;
     let failures = 0;
     if (!(await converse(orchestrator, ++n, UTTERANCES[0]!))) failures++;
+    await printConversationTrace(tracing.dir, 'session-1');
     // --rabbitmq: the broker stops once the analytics queue has carried an event, and comes back
     // after two more conversations, whose events wait in the publisher's buffer meanwhile.
     await events.stopBroker();
     for (const text of UTTERANCES.slice(1, 3)) if (!(await converse(orchestrator, ++n, text))) failures++;
     await events.restartBroker();
 
-    heading('Failure: the TTS service dies');
+    heading('Failure: the TTS service dies (watch its tile on the dashboard)');
     await deployment.crash('tts');
     const attemptsBefore = counters.get('tts:attempts') ?? 0;
     // First conversation: the calls reach the dead service, are retried, and open the circuit.
@@ -249,6 +297,9 @@ async function withServices(tls: DemoTls | undefined, events: DemoEvents): Promi
       `tts circuit: ${tts?.state}, ${tts?.totalFailures} failures and ${tts?.totalRejections} rejection(s) in all`,
     );
     if (outage1 || outage2) throw new Error('a conversation succeeded while TTS was down');
+    // The first outage conversation's trace: each retry an attempt span of its own, and the
+    // compensations with their calls (server spans: asr, rag, llm, and rag's ClearCache).
+    await printConversationTrace(tracing.dir, `session-${n - 1}`, 4);
 
     heading('Recovery: TTS comes back');
     await deployment.restart('tts');
@@ -267,7 +318,9 @@ async function withServices(tls: DemoTls | undefined, events: DemoEvents): Promi
     for (const [service, stats] of Object.entries(orchestrator.comm.getCircuitStats()))
       log(`  ${service.padEnd(8)} ${stats.state}`);
     if (failures > 0) throw new Error(`${failures} conversation(s) failed outside the outage`);
+    if (SERVE) await serve(views);
   } finally {
+    await views?.close();
     await orchestrator?.close();
     await deployment.close();
     log('everything closed');
@@ -278,6 +331,13 @@ let interrupted = false;
 // Ctrl-C or SIGTERM: stop the services (child processes and etcd included) before going.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    if (stopServing !== undefined) {
+      // --serve, the show over: close everything the way a run ends, and exit 0.
+      console.error(`${signal}: closing everything`);
+      stopServing();
+      stopServing = undefined;
+      return;
+    }
     interrupted = true;
     console.error(`${signal}: closing everything`);
     void Promise.allSettled([...onInterrupt].map((fn) => fn())).then(() =>

@@ -1,7 +1,8 @@
 /**
  * How `pnpm demo` runs the five services: in its own process with an in-memory registry
  * (default), or each in a child process registered in a private etcd (`--etcd`); either over
- * plaintext or mutual TLS (`--tls`).
+ * plaintext or mutual TLS (`--tls`). With `tracing`, every service traces the calls it serves
+ * (a SERVER span per call) into the run's span directory.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -10,10 +11,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ClientTarget, ServiceKind } from '@clone/grpc-proto';
 import { ServiceRegistry } from '@clone/service-discovery';
+import { tracingServerInterceptor } from '@clone/telemetry/grpc';
 import { log } from './demo-output';
 import type { DemoTls } from './mutual-tls';
 import type { ConversationOrchestrator } from './orchestrator';
 import { type RunningService, STARTERS } from './services/index';
+import type { DemoTracing } from './tracing/demo-tracing';
 
 const KINDS: readonly ServiceKind[] = ['asr', 'rag', 'llm', 'tts', 'lipsync'];
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,6 +32,11 @@ export interface DeploymentOptions {
   tls?: DemoTls | undefined;
   /** What an interrupt (Ctrl-C, SIGTERM) must undo: add to it as soon as there is something to undo. */
   onInterrupt: Set<() => Promise<unknown>>;
+  /**
+   * The run's tracing: in-process services trace through a provider of their own (named
+   * `<kind>-service`), child processes register the SDK themselves (`--trace-dir`). Default: none.
+   */
+  tracing?: DemoTracing | undefined;
 }
 
 /** How the services run: in this process, or as child processes registered in etcd. */
@@ -55,12 +63,22 @@ export async function inProcess(options: DeploymentOptions): Promise<Deployment>
     grpcCredentials: tls?.healthCheckCredentials,
   });
   const services = new Map<ServiceKind, RunningService>();
+  // One server interceptor per service, kept across restarts.
+  const tracing = new Map(
+    KINDS.map((kind) => [
+      kind,
+      options.tracing === undefined
+        ? undefined
+        : [tracingServerInterceptor({ tracerProvider: options.tracing.providerFor(`${kind}-service`) })],
+    ]),
+  );
   const start = async (kind: ServiceKind, port?: number): Promise<void> => {
     const service = await STARTERS[kind]({
       registry,
       port,
       auth: { jwtSecret: options.jwtSecret },
       tls: tls?.server(kind),
+      interceptors: tracing.get(kind),
     });
     services.set(kind, service);
     log(
@@ -149,6 +167,7 @@ export async function withEtcd(options: DeploymentOptions): Promise<Deployment> 
         '--etcd',
         etcd.endpoint,
         ...tlsArgs(kind),
+        ...(options.tracing === undefined ? [] : ['--trace-dir', options.tracing.dir]),
         // The child stops by itself when our end of its stdin closes: it never outlives us.
         '--exit-with-parent',
       ],

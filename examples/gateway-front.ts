@@ -19,6 +19,7 @@ import { RateLimiter } from '@clone/rate-limit';
 import { createUserTokenVerifier } from '@clone/service-auth';
 import { createRegistryHttpApi, type ServiceRegistry } from '@clone/service-discovery';
 import { ServiceError, ServiceErrorCode, writeErrorResponse } from '@clone/service-errors';
+import { createTracer, tracingMiddleware } from '@clone/telemetry';
 import jwt from 'jsonwebtoken';
 import { encodeSpeech } from './lib/speech-codec';
 import type { ConversationOrchestrator } from './orchestrator';
@@ -182,10 +183,15 @@ function conversationService(orchestrator: ConversationOrchestrator, jwtSecret: 
     sessions.set(sessionId, view);
     sendJson(res, 201, view, requestId);
   };
+  // A SERVER span per request (continuing a caller's `traceparent`, which the gateway forwards),
+  // so the conversation a POST runs is its child; a no-op without an OpenTelemetry SDK.
+  const traced = tracingMiddleware(createTracer({ serviceName: CONVERSATION_SERVICE }));
   return http.createServer((req, res) => {
     const requestId = req.headers['x-request-id'] as string | undefined;
-    handle(req, res, requestId).catch((error: unknown) =>
-      writeErrorResponse(res, error, { requestId, exposeDetails: true }),
+    traced(req, res, () =>
+      handle(req, res, requestId).catch((error: unknown) =>
+        writeErrorResponse(res, error, { requestId, exposeDetails: true }),
+      ),
     );
   });
 }

@@ -1,25 +1,27 @@
 /**
  * The conversation orchestrator: the seed's websocket-server. One `ServiceCommunicationManager`
- * (typed, authenticated clients; a circuit breaker and a retry policy per service) and the
- * seed's four-step conversation saga, transcribe-audio → retrieve-context → generate-response →
- * synthesize-speech, each step one `executeServiceCall`. When a step fails for good, the
- * completed steps are compensated in reverse order (RAG `ClearCache`, …). When the saga ends, a
- * `conversation.completed` or `conversation.failed` event goes to the publisher, if one is given.
+ * (typed, authenticated clients; a circuit breaker and a retry policy per service) running the
+ * seed's four-step conversation saga (conversation-saga.ts), each step one `executeServiceCall`,
+ * then the avatar's lip-sync frames. When the saga ends, a `conversation.completed` or
+ * `conversation.failed` event goes to the publisher, if one is given.
+ *
+ * Traced through @clone/telemetry (the OpenTelemetry API only: free without an SDK): a span per
+ * conversation, the saga and each step (`traceSagaOrchestrator` over the saga events this class
+ * emits), a call span per `executeServiceCall` (`traceCommunication` installs the manager's
+ * hook), and a CLIENT span per attempt with the W3C trace context in the metadata
+ * (`tracingClientInterceptor`). Register the SDK before constructing it: instrumentation decides
+ * once whether one is there.
  */
 
 import type { EventEnvelope } from '@clone/event-bus';
 import {
-  type ASRClient,
   type ClientFactoryOptions,
   type ClientTarget,
   type LipSyncClient,
-  type LLMClient,
-  type RAGClient,
   ServiceCommunicationManager,
   type ServiceKind,
-  type TTSClient,
 } from '@clone/grpc-proto';
-import { createSaga, type SagaResult } from '@clone/saga';
+import type { SagaResult } from '@clone/saga';
 import type { RegistryBackend, ServiceRegistry } from '@clone/service-discovery';
 import {
   type CircuitBreakerOptions,
@@ -29,29 +31,35 @@ import {
   ServiceError,
   type Unsubscribe,
 } from '@clone/service-errors';
+import {
+  type CallTelemetry,
+  createTracer,
+  type EventSource,
+  type SagaEvents,
+  type SagaTracing,
+  type Tracer,
+  traceCommunication,
+  traceSagaOrchestrator,
+} from '@clone/telemetry';
+import { tracingClientInterceptor } from '@clone/telemetry/grpc';
+import { collect } from './collect-stream';
 import { conversationEvent } from './conversation-events';
+import {
+  type ConversationContext,
+  type ConversationServices,
+  type ConversationTurn,
+  runConversationSaga,
+} from './conversation-saga';
+import {
+  type CompensationRan,
+  ConversationSagaReport,
+  type SagaReportSinks,
+  type StepEnded,
+} from './conversation-saga-report';
 import { SAMPLE_RATE } from './lib/speech-codec';
 
 /** The orchestrator's service name: its manager's, and the `source` of the events it publishes. */
 export const ORCHESTRATOR_SERVICE = 'websocket-server';
-
-/** The saga's context, as in the seed (plus what the demo prints). */
-export interface ConversationContext {
-  userId: string;
-  sessionId: string;
-  /** The user's utterance, PCM16 at 16 kHz. */
-  userAudio: Buffer;
-  transcript?: string;
-  ragContext?: string;
-  llmResponse?: string;
-  audioData?: Buffer;
-}
-
-export interface ConversationTurn {
-  userId: string;
-  sessionId: string;
-  audio: Buffer;
-}
 
 export interface ConversationOutcome {
   saga: SagaResult<ConversationContext>;
@@ -70,9 +78,9 @@ export interface OrchestratorEvents {
     error?: ServiceError;
   };
   /** A saga step ended. */
-  step: { sessionId: string; step: string; ok: boolean; durationMs: number; detail: string };
+  step: StepEnded;
   /** A compensation ran (after a later step failed). */
-  compensation: { sessionId: string; step: string; detail: string };
+  compensation: CompensationRan;
 }
 
 export interface ConversationOrchestratorOptions {
@@ -94,36 +102,22 @@ export interface ConversationOrchestratorOptions {
   publisher?: { publish(event: EventEnvelope): void } | undefined;
 }
 
-type Stream<T> = NodeJS.ReadableStream & {
-  cancel(): void;
-  on(event: 'data', fn: (item: T) => void): unknown;
-};
-
-/** Collects a server stream; rejects with a ServiceError; `signal` cancels it. */
-function collect<T>(stream: Stream<T>, service: string, signal: AbortSignal): Promise<T[]> {
-  return new Promise<T[]>((resolve, reject) => {
-    const items: T[] = [];
-    const onAbort = (): void => stream.cancel();
-    signal.addEventListener('abort', onAbort, { once: true });
-    stream.on('data', (item: T) => items.push(item));
-    stream.on('error', (error: unknown) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(ServiceError.from(error, service));
-    });
-    stream.on('end', () => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(items);
-    });
-  });
-}
-
 export class ConversationOrchestrator {
   readonly comm: ServiceCommunicationManager;
   readonly #events = new Emitter<OrchestratorEvents>();
-  readonly #asr: ASRClient;
-  readonly #rag: RAGClient;
-  readonly #llm: LLMClient;
-  readonly #tts: TTSClient;
+  readonly #sagaEvents = new Emitter<SagaEvents>();
+  /**
+   * The conversation sagas' events in the shape of a `SagaOrchestrator`'s (`createSaga` has
+   * none): what `instrumentSagaOrchestrator` (the dashboard) and `traceSagaOrchestrator` read.
+   */
+  readonly sagaEvents: EventSource<SagaEvents> = this.#sagaEvents;
+  readonly #sagaTracing: SagaTracing;
+  /** Where each conversation's saga report goes. */
+  readonly #report: SagaReportSinks;
+  readonly #communicationTracing: CallTelemetry;
+  readonly #tracer: Tracer;
+  /** The saga's view of this orchestrator: `call` and the typed clients. */
+  readonly #services: ConversationServices;
   readonly #lipsync: LipSyncClient;
   readonly #publisher: ConversationOrchestratorOptions['publisher'];
 
@@ -139,15 +133,32 @@ export class ConversationOrchestrator {
       ...(options.discoveryBackend === undefined ? {} : { discoveryBackend: options.discoveryBackend }),
       ...(options.circuitBreaker === undefined ? {} : { circuitBreaker: options.circuitBreaker }),
       ...(options.retry === undefined ? {} : { retry: options.retry }),
-      ...(options.client === undefined ? {} : { client: options.client }),
+      client: {
+        ...options.client,
+        // A CLIENT span per attempt, and the trace context into each call's metadata.
+        interceptors: [...(options.client?.interceptors ?? []), tracingClientInterceptor()],
+      },
     });
+    // Installs the manager's per-call hook: every executeServiceCall gets a call span.
+    this.#communicationTracing = traceCommunication(this.comm);
+    this.#sagaTracing = traceSagaOrchestrator(this.#sagaEvents);
+    this.#report = {
+      sagaEvents: this.#sagaEvents,
+      tracing: this.#sagaTracing,
+      onStep: (e) => this.#events.emit('step', e),
+      onCompensation: (e) => this.#events.emit('compensation', e),
+    };
+    this.#tracer = createTracer({ serviceName: ORCHESTRATOR_SERVICE });
     this.#publisher = options.publisher;
     const at = options.endpoints ?? {};
     // As in the seed: an explicit endpoint and the permissions each client's token carries.
-    this.#asr = this.comm.createASRClient(at.asr, ['asr:read']);
-    this.#rag = this.comm.createRAGClient(at.rag, ['rag:read', 'rag:write']);
-    this.#llm = this.comm.createLLMClient(at.llm, ['llm:read']);
-    this.#tts = this.comm.createTTSClient(at.tts, ['tts:read', 'tts:write']);
+    this.#services = {
+      call: (service, method, call, signal) => this.call(service, method, call, signal),
+      asr: this.comm.createASRClient(at.asr, ['asr:read']),
+      rag: this.comm.createRAGClient(at.rag, ['rag:read', 'rag:write']),
+      llm: this.comm.createLLMClient(at.llm, ['llm:read']),
+      tts: this.comm.createTTSClient(at.tts, ['tts:read', 'tts:write']),
+    };
     this.#lipsync = this.comm.createLipSyncClient(at.lipsync, ['lipsync:read']);
   }
 
@@ -156,7 +167,8 @@ export class ConversationOrchestrator {
   }
 
   /**
-   * One rpc through the service's breaker and retry policy, each attempt timed and reported.
+   * One rpc through the service's breaker and retry policy, each attempt timed and reported; the
+   * manager traces it as a call span whose children are the attempts' CLIENT spans.
    * `call` gets the attempt's signal (the saga step's, so a cancelled saga cancels the rpc).
    */
   call<T>(
@@ -190,152 +202,32 @@ export class ConversationOrchestrator {
     );
   }
 
-  /** Runs the conversation saga for one user utterance, then renders the reply's lip-sync frames. */
-  async converse(turn: ConversationTurn): Promise<ConversationOutcome> {
-    const { sessionId } = turn;
-    const emitStep = (step: string, ok: boolean, start: number, detail: string): void =>
-      this.#events.emit('step', { sessionId, step, ok, durationMs: performance.now() - start, detail });
-    const timed = async <T>(
-      step: string,
-      run: () => Promise<T>,
-      detail: (value: T) => string,
-    ): Promise<T> => {
-      const start = performance.now();
-      try {
-        const value = await run();
-        emitStep(step, true, start, detail(value));
-        return value;
-      } catch (error) {
-        const e = ServiceError.from(error);
-        emitStep(step, false, start, `${e.code}: ${e.message}`);
-        throw error;
-      }
-    };
-    const compensated = (step: string, detail: string): void =>
-      this.#events.emit('compensation', { sessionId, step, detail });
+  /**
+   * Runs the conversation saga for one user utterance, then renders the reply's lip-sync frames,
+   * all in one span (`conversation <sessionId>`): one trace per conversation.
+   */
+  converse(turn: ConversationTurn): Promise<ConversationOutcome> {
+    const span = this.#tracer.startSpan(`conversation ${turn.sessionId}`);
+    span.setAttribute('clone.session.id', turn.sessionId);
+    return this.#tracer
+      .withSpan(span, () => this.#converse(turn))
+      .then(
+        (outcome) => {
+          span.setStatus(outcome.saga.success ? 'ok' : 'error', outcome.saga.error?.message).end();
+          return outcome;
+        },
+        (error: unknown) => {
+          span.setStatus('error', ServiceError.from(error).message).end();
+          throw error;
+        },
+      );
+  }
 
-    const saga = await createSaga<ConversationContext>(
-      { userId: turn.userId, sessionId, userAudio: turn.audio },
-      { sagaId: `conversation-${sessionId}` },
-    )
-      .step(
-        'transcribe-audio',
-        (ctx, step) =>
-          timed(
-            'transcribe-audio',
-            async () => {
-              const reply = await this.call(
-                'asr',
-                'Transcribe',
-                (signal) =>
-                  this.#asr.promises.Transcribe(
-                    {
-                      sessionId,
-                      audio: ctx.userAudio,
-                      encoding: 'LINEAR16',
-                      sampleRateHz: SAMPLE_RATE,
-                      languageCode: 'en-US',
-                    },
-                    { signal },
-                  ),
-                step.signal,
-              );
-              ctx.transcript = reply.transcript;
-              return reply.transcript;
-            },
-            (t) => `"${t}"`,
-          ),
-        async () => compensated('transcribe-audio', 'nothing to undo (ASR keeps no state)'),
-      )
-      .step(
-        'retrieve-context',
-        (ctx, step) =>
-          timed(
-            'retrieve-context',
-            async () => {
-              const reply = await this.call(
-                'rag',
-                'Retrieve',
-                (signal) =>
-                  this.#rag.promises.Retrieve(
-                    { userId: ctx.userId, query: ctx.transcript!, topK: 2, sessionId },
-                    { signal },
-                  ),
-                step.signal,
-              );
-              ctx.ragContext = reply.documents.map((d) => d.document?.content ?? '').join('\n');
-              return reply.documents.map((d) => d.document?.id ?? '?');
-            },
-            (ids) => `${ids.length} documents [${ids.join(', ')}]`,
-          ),
-        async (ctx) => {
-          // The seed's clearContextCache(sessionId): drop what Retrieve cached for the session.
-          const { cleared } = await this.call('rag', 'ClearCache', (signal) =>
-            this.#rag.promises.ClearCache({ sessionId: ctx.sessionId }, { signal }),
-          );
-          compensated('retrieve-context', `rag.ClearCache → cleared=${cleared}`);
-        },
-      )
-      .step(
-        'generate-response',
-        (ctx, step) =>
-          timed(
-            'generate-response',
-            async () => {
-              const reply = await this.call(
-                'llm',
-                'Generate',
-                (signal) =>
-                  this.#llm.promises.Generate(
-                    { sessionId, prompt: ctx.transcript!, context: ctx.ragContext ?? '', maxTokens: 64 },
-                    { signal },
-                  ),
-                step.signal,
-              );
-              ctx.llmResponse = reply.text;
-              return reply.text;
-            },
-            (text) => `"${text}"`,
-          ),
-        async () => compensated('generate-response', 'nothing to undo (generation has no side effects)'),
-      )
-      .step(
-        'synthesize-speech',
-        (ctx, step) =>
-          timed(
-            'synthesize-speech',
-            async () => {
-              const chunks = await this.call(
-                'tts',
-                'Synthesize',
-                (signal) =>
-                  collect(
-                    this.#tts.Synthesize({
-                      sessionId,
-                      text: ctx.llmResponse!,
-                      voiceId: 'clone-en',
-                      encoding: 'LINEAR16',
-                      sampleRateHz: SAMPLE_RATE,
-                    }),
-                    'tts',
-                    signal,
-                  ),
-                step.signal,
-              );
-              ctx.audioData = Buffer.concat(chunks.map((c) => c.audio));
-              return { chunks: chunks.length, bytes: ctx.audioData.length };
-            },
-            (r) => `${r.chunks} audio chunks, ${r.bytes} bytes`,
-          ),
-        async (ctx) => {
-          // The seed's cleanupAudioResources(sessionId).
-          const { released } = await this.call('tts', 'ReleaseAudio', (signal) =>
-            this.#tts.promises.ReleaseAudio({ sessionId: ctx.sessionId }, { signal }),
-          );
-          compensated('synthesize-speech', `tts.ReleaseAudio → released=${released}`);
-        },
-      )
-      .execute();
+  async #converse(turn: ConversationTurn): Promise<ConversationOutcome> {
+    const { sessionId } = turn;
+    const report = ConversationSagaReport.start(this.#report, sessionId);
+    const saga = await runConversationSaga(this.#services, turn, report);
+    report.end(saga);
     this.#publisher?.publish(conversationEvent(turn, saga, ORCHESTRATOR_SERVICE));
 
     let frames = 0;
@@ -366,9 +258,12 @@ export class ConversationOrchestrator {
     return { saga, frames };
   }
 
-  /** Closes the manager: channels, health checks, its registry. */
+  /** Stops the tracing and closes the manager: channels, health checks, its registry. */
   async close(): Promise<void> {
+    this.#sagaTracing.stop();
+    this.#communicationTracing.stop();
     this.#events.removeAllListeners();
+    this.#sagaEvents.removeAllListeners();
     await this.comm.close();
   }
 }

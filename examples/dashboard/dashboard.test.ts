@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSpeech } from '../lib/speech-codec';
 import { ConversationOrchestrator } from '../orchestrator';
 import { DEMO_JWT_SECRET, type RunningService, STARTERS } from '../services/index';
-import { conversationSagaEvents } from './conversation-sagas';
 import { type Dashboard, startDashboard } from './dashboard-server';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -56,7 +55,7 @@ describe('the live dashboard', () => {
     dashboard = await startDashboard({
       comm: orchestrator.comm,
       registry,
-      sagas: conversationSagaEvents(orchestrator),
+      sagas: orchestrator.sagaEvents,
       intervalMs: 200,
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });

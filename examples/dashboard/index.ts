@@ -1,3 +1,2 @@
-export { conversationSagaEvents } from './conversation-sagas';
 export { type Dashboard, type DashboardOptions, startDashboard } from './dashboard-server';
 export type { DashboardSnapshot, ServiceTile } from './snapshot';

@@ -23,6 +23,8 @@ export interface ExampleServiceOptions {
   serviceId?: string | undefined;
   /** Serve mutual TLS: the server's certificate and key, and the CA its callers' certificates must chain to. */
   tls?: ServiceTls | undefined;
+  /** Server interceptors run after the auth interceptor (e.g. `tracingServerInterceptor()`). */
+  interceptors?: readonly grpc.ServerInterceptor[] | undefined;
 }
 
 /** PEM contents for a mutual-TLS server. */
@@ -88,6 +90,7 @@ export async function startService<K extends ServiceKind>(
     // The owner (the demo, or run.ts) decides what a signal does.
     handleSignals: false,
     shutdownTimeoutMs: 2_000,
+    ...(options.interceptors === undefined ? {} : { interceptors: options.interceptors }),
     ...(options.tls === undefined
       ? {}
       : {

@@ -191,12 +191,11 @@ export class CommandDispatcher implements RemoteStepSource {
     const { signal } = execution;
     if (signal.aborted) return Promise.reject(ServiceError.from(signal.reason, def.service));
     const id = commandId(execution.sagaId, def.id, kind === 'compensation');
-    const saga = this.#host!.getSagaStatus(execution.sagaId);
     const command: SagaCommand = {
       commandId: id,
       kind,
       sagaId: execution.sagaId,
-      sagaType: saga?.type ?? '',
+      sagaType: execution.sagaType,
       stepId: def.id,
       replyTo: this.#host!.id,
       step: def,
@@ -415,6 +414,7 @@ export class CommandDispatcher implements RemoteStepSource {
       try {
         await this.#send('compensation', def, saga.context, {
           sagaId: saga.id,
+          sagaType: saga.type,
           stepId: def.id,
           idempotencyKey: commandId(saga.id, def.id, false),
           attempt,

@@ -1,7 +1,14 @@
 import type { EventBus } from '@clone/event-bus';
 import { durationMs, intAtLeast } from '@clone/internal';
 import { SagaOrchestrator, type SagaOrchestratorOptions } from '@clone/saga';
-import { noopLogger, parseOptions, ServiceError, ServiceErrorCode, systemClock } from '@clone/service-errors';
+import {
+  type Clock,
+  noopLogger,
+  parseOptions,
+  ServiceError,
+  ServiceErrorCode,
+  systemClock,
+} from '@clone/service-errors';
 import { z } from 'zod';
 import { CommandDispatcher } from './command-dispatcher';
 import { routingWordSchema } from './messages';
@@ -42,6 +49,7 @@ export class DistributedSagaOrchestrator extends SagaOrchestrator {
   /** This orchestrator's own service. */
   readonly service: string;
   readonly #directory: ParticipantDirectory;
+  readonly #clock: Clock;
   #started: Promise<void> | undefined;
 
   constructor(options: DistributedSagaOrchestratorOptions) {
@@ -66,13 +74,14 @@ export class DistributedSagaOrchestrator extends SagaOrchestrator {
       'DistributedSagaOrchestrator',
     );
     const directory = new ParticipantDirectory();
+    const clock = rest.clock ?? systemClock;
     const dispatcher = new CommandDispatcher({
       bus: o.bus,
       service: o.service!,
       directory,
       resendIntervalMs: o.resendIntervalMs,
       maxOrphanResends: o.maxOrphanResends,
-      clock: rest.clock ?? systemClock,
+      clock,
       logger: rest.logger ?? noopLogger,
     });
     super({ ...rest, remoteSteps: dispatcher });
@@ -84,6 +93,7 @@ export class DistributedSagaOrchestrator extends SagaOrchestrator {
     this.commands = dispatcher;
     this.service = o.service!;
     this.#directory = directory;
+    this.#clock = clock;
     dispatcher.attach(this);
   }
 
@@ -123,7 +133,7 @@ export class DistributedSagaOrchestrator extends SagaOrchestrator {
           this.#directory.has(service) && actions.every((a) => this.#directory.serves(service, a, false)),
       );
     const controller = new AbortController();
-    const timer = setTimeout(
+    const timer = this.#clock.setTimeout(
       () =>
         controller.abort(
           new ServiceError(
@@ -139,13 +149,13 @@ export class DistributedSagaOrchestrator extends SagaOrchestrator {
           ),
         ),
       timeoutMs,
+      true,
     );
-    timer.unref();
     try {
       await this.start();
       await this.#directory.until(ready, controller.signal);
     } finally {
-      clearTimeout(timer);
+      this.#clock.clearTimeout(timer);
     }
   }
 

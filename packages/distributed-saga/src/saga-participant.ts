@@ -367,6 +367,7 @@ export class SagaParticipant {
   #execution(command: SagaCommand): CompensationExecution {
     return {
       sagaId: command.sagaId,
+      sagaType: command.sagaType,
       stepId: command.stepId,
       idempotencyKey: commandId(command.sagaId, command.stepId, false),
       attempt: command.attempt,

@@ -11,6 +11,8 @@ export interface SagaHarness {
   registerCompensationHandler(action: string, handler: CompensationHandler): void;
   /** Resolves once the registered handlers can be reached (participants announced). */
   ready(): Promise<void>;
+  /** Commands awaiting a reply, by service (the distributed modes' metric); none locally. */
+  waitingByService?(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -84,14 +86,19 @@ export function sagaContract(mode: string, make: () => Promise<SagaHarness>): vo
       });
       s.registerCompensationHandler('undo_slow', () => undefined);
       await s.ready();
+      const startedOn: string[] = [];
+      s.orchestrator.on('step:started', (e) => void startedOn.push(`${e.stepId}@${e.service}`));
       const id = await s.orchestrator.startSaga('wait', [step(s.service, 'slow')], {});
       await started;
+      expect(startedOn).toEqual([`slow@${s.service}`]);
       expect(s.orchestrator.getSagaStatus(id)?.waitingOn).toEqual([
         { stepId: 'slow', service: s.service, status: 'running' },
       ]);
       expect(s.orchestrator.getActiveSagas().map((x) => x.waitingOn[0]?.service)).toEqual([s.service]);
+      if (s.waitingByService) expect(s.waitingByService()).toEqual({ [s.service]: 1 });
       release();
       expect((await s.orchestrator.waitForSaga(id)).status).toBe('completed');
+      if (s.waitingByService) expect(s.waitingByService()).toEqual({});
     });
 
     it('compensates completed steps in reverse order when a step fails, keeping the error', async () => {

@@ -34,6 +34,7 @@ export function distributedHarness(
       compensations.add(action);
       participant.registerCompensationHandler(action, fn);
     },
+    waitingByService: () => orchestrator.commands.getStats().waiting,
     ready: async () => {
       await orchestrator.start();
       await participant.start();

@@ -7,6 +7,7 @@ import {
   ServiceErrorCode,
 } from '@clone/service-errors';
 import { type AttemptRecord, currentCallContext, newCorrelationId, runInCallContext } from './call-context';
+import type { CallTelemetry } from './call-telemetry';
 import type { ServiceCommunicationEvents } from './events';
 import { doNotRetry, type ServicePolicies } from './service-policies';
 
@@ -31,6 +32,8 @@ export interface ExecutorEnvironment {
   readonly createCorrelationId: (() => string) | undefined;
   /** Whether the manager was closed: an attempt that starts afterwards ends with CANCELLED. */
   readonly closed: () => boolean;
+  /** The tracing hook (`useCallTelemetry`), if one is installed. */
+  readonly telemetry: () => CallTelemetry | undefined;
 }
 
 /**
@@ -48,32 +51,39 @@ export function executeCall<T>(
   env: ExecutorEnvironment,
 ): Promise<T> {
   const call = new ServiceCall(serviceName, fn, options, env);
+  const scope = env.telemetry()?.startCall(serviceName);
   // Arrows passed inline and methods on a prototype rather than named closures made per call:
   // this runs on every call, and a closure per step is an allocation (and, under a
   // transpiler that keeps function names, a property definition) each time.
-  const run = policies.policy.execute((ctx) => call.attempt(ctx), options.signal) as Promise<T>;
+  const run = (
+    scope === undefined
+      ? policies.policy.execute((ctx) => call.attempt(ctx), options.signal)
+      : scope.run(() => policies.policy.execute((ctx) => call.attempt(ctx), options.signal))
+  ) as Promise<T>;
   const events = env.events;
-  if (!(events.hasListeners('callSucceeded') || events.hasListeners('callFailed')))
+  const listening = events.hasListeners('callSucceeded') || events.hasListeners('callFailed');
+  if (!listening && scope === undefined)
     return run.then(undefined, (raw: unknown) => Promise.reject(finalError(raw, serviceName, policies)));
+  // One settlement for the span and the events: the telemetry adds no promise of its own.
   const clock = env.clock;
-  const start = clock.now();
+  const start = listening ? clock.now() : 0;
   return run.then(
     (value) => {
-      events.emit('callSucceeded', {
-        service: serviceName,
-        durationMs: clock.now() - start,
-        attempts: call.attempts,
-      });
+      scope?.end(undefined, call.attempts);
+      if (listening)
+        events.emit('callSucceeded', {
+          service: serviceName,
+          durationMs: clock.now() - start,
+          attempts: call.attempts,
+        });
       return value;
     },
     (raw: unknown) => {
       const error = finalError(raw, serviceName, policies);
-      events.emit('callFailed', {
-        service: serviceName,
-        durationMs: clock.now() - start,
-        attempts: Math.max(call.attempts, 1),
-        error,
-      });
+      const attempts = Math.max(call.attempts, 1);
+      scope?.end(error, attempts);
+      if (listening)
+        events.emit('callFailed', { service: serviceName, durationMs: clock.now() - start, attempts, error });
       throw error;
     },
   );

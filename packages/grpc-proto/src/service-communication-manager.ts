@@ -1,5 +1,6 @@
 import type { ServiceClient as HttpServiceClient } from '@clone/http-client';
-import { ServiceAuthManager, type ServiceTokenProvider } from '@clone/service-auth';
+import { formatValue } from '@clone/internal';
+import { ServiceAuthManager } from '@clone/service-auth';
 import {
   type CloneResolverRegistration,
   registerCloneResolver,
@@ -26,6 +27,7 @@ import {
 import type { Interceptor } from '@grpc/grpc-js';
 import { checkCallArguments } from './call-arguments';
 import { type ExecutorEnvironment, executeCall, type ServiceCallOptions } from './call-executor';
+import type { CallTelemetry } from './call-telemetry';
 import { ClientFactory, type ClientTarget } from './client-factory';
 import {
   configFromEnv,
@@ -39,14 +41,12 @@ import type { ServiceCommunicationEvents } from './events';
 import { type ManagerHttpClientOptions, makeHttpClient } from './http-clients';
 import { CLIENT_PERMISSIONS, ProductClients } from './product-clients';
 import type { ServiceKind } from './protos';
-import { makeServicePolicies, type ServicePolicies } from './service-policies';
+import { ServicePolicySet } from './service-policy-set';
+import { ServiceTokens } from './service-tokens';
 import type { ServiceClient } from './typed-client';
 import { WakeOnCloseClock } from './wake-on-close-clock';
 
 export type { ServiceCallOptions } from './call-executor';
-
-/** One `services` entry: breaker, retry and endpoint of one service. */
-type ServiceEntry = NonNullable<ParsedServiceCommunicationConfig['services']>[string];
 
 /** Per-client options of {@link ServiceCommunicationManager.createClient}. */
 export interface ManagerClientOptions {
@@ -81,9 +81,8 @@ export class ServiceCommunicationManager extends ProductClients {
   readonly #ownsRegistry: boolean;
   readonly #factory: ClientFactory;
   readonly #events = new Emitter<ServiceCommunicationEvents>();
-  /** Per-service settings by name (a Map: any service name is a key, `__proto__` included). */
-  readonly #settings: Map<string, ServiceEntry>;
-  readonly #policies = new Map<string, ServicePolicies>();
+  /** Per-service settings (endpoint, breaker, retry) and the policies made from them. */
+  readonly #policies: ServicePolicySet<NonNullable<ParsedServiceCommunicationConfig['services']>[string]>;
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #resolver: CloneResolverRegistration | undefined;
@@ -91,11 +90,11 @@ export class ServiceCommunicationManager extends ProductClients {
   readonly #executor: ExecutorEnvironment;
   /** Wakes the calls waiting between two attempts when the manager closes. */
   readonly #retryClock: WakeOnCloseClock;
-  /** Token providers by (permissions, audience): a service's gRPC and HTTP clients send one token. */
-  readonly #tokens = new Map<string, ServiceTokenProvider>();
+  readonly #tokens: ServiceTokens;
   readonly #httpClients = new Set<HttpServiceClient>();
   #closed = false;
   #closing: Promise<void> | undefined;
+  #telemetry: CallTelemetry | undefined;
 
   constructor(config: ServiceCommunicationConfig) {
     super();
@@ -104,16 +103,19 @@ export class ServiceCommunicationManager extends ProductClients {
     this.#clock = c.clock ?? systemClock;
     this.#logger = c.logger ?? noopLogger;
     this.#retryClock = new WakeOnCloseClock(this.#clock);
-    this.#settings = new Map(Object.entries(c.services ?? {}));
     this.#auth = new ServiceAuthManager({
       jwtSecret: c.jwtSecret,
       tokenExpirySeconds: c.tokenExpirySeconds,
       logger: this.#logger,
       ...(c.clock === undefined ? {} : { clock: c.clock }),
     });
-    // Fail now on a bad breaker or retry setting, not on the first call to some service.
-    this.#makePolicies('(defaults)').close();
-    for (const name of this.#settings.keys()) this.#makePolicies(name).close();
+    this.#policies = new ServicePolicySet(c, c.services ?? {}, {
+      clock: this.#clock,
+      retryClock: this.#retryClock,
+      logger: this.#logger,
+      events: this.#events,
+    });
+    this.#tokens = new ServiceTokens(this.#auth, c);
     // Bare names resolve through this manager's own registration (made just below, once the
     // registry exists: the registry's health checks need the factory's credentials).
     let registration: CloneResolverRegistration | undefined;
@@ -155,6 +157,24 @@ export class ServiceCommunicationManager extends ProductClients {
       events: this.#events,
       createCorrelationId: c.createCorrelationId,
       closed: () => this.#closed,
+      telemetry: () => this.#telemetry,
+    };
+  }
+
+  /**
+   * Installs the per-call tracing hook (`traceCommunication` of `@clone/telemetry` calls it):
+   * every `executeServiceCall` then runs inside the span `hook.startCall` returns. One hook at
+   * a time; returns its removal.
+   */
+  useCallTelemetry(hook: CallTelemetry): () => void {
+    if (typeof (hook as Partial<CallTelemetry> | null)?.startCall !== 'function')
+      throw badRequest(
+        `useCallTelemetry: hook must have a startCall function, got ${formatValue(hook)}`,
+        'hook',
+      );
+    this.#telemetry = hook;
+    return () => {
+      if (this.#telemetry === hook) this.#telemetry = undefined;
     };
   }
 
@@ -218,7 +238,7 @@ export class ServiceCommunicationManager extends ProductClients {
         'kind',
       );
     }
-    const resolved = target ?? this.#settings.get(kind)?.endpoint ?? kind;
+    const resolved = target ?? this.#policies.settingsOf(kind)?.endpoint ?? kind;
     const serviceName = typeof resolved === 'string' && !/[:/]/.test(resolved) ? resolved : undefined;
     if (serviceName !== undefined && this.#resolver === undefined) {
       throw badRequest(
@@ -226,7 +246,7 @@ export class ServiceCommunicationManager extends ProductClients {
         'endpoint',
       );
     }
-    const token = this.#token(permissions, options.audience ?? serviceName ?? kind);
+    const token = this.#tokens.get(permissions, options.audience ?? serviceName ?? kind);
     return this.#factory.create(kind, resolved, {
       serviceName: kind,
       token,
@@ -250,9 +270,9 @@ export class ServiceCommunicationManager extends ProductClients {
       );
     }
     const client = makeHttpClient(serviceName, options, {
-      policies: this.#policiesFor(serviceName),
+      policies: this.#policies.get(serviceName),
       registry: this.#registry,
-      token: (permissions, audience) => this.#token(permissions, audience),
+      token: (permissions, audience) => this.#tokens.get(permissions, audience),
       defaultPermissions: (name) =>
         Object.hasOwn(CLIENT_PERMISSIONS, name) ? CLIENT_PERMISSIONS[name as ServiceKind] : [`${name}:read`],
       callerName: this.#config.serviceName,
@@ -261,22 +281,6 @@ export class ServiceCommunicationManager extends ProductClients {
     });
     this.#httpClients.add(client);
     return client;
-  }
-
-  /** The one token provider of (permissions, audience) for this service's identity. */
-  #token(permissions: readonly string[], audience: string): ServiceTokenProvider {
-    const key = JSON.stringify([audience, ...permissions]);
-    let token = this.#tokens.get(key);
-    if (token === undefined) {
-      token = this.#auth.createTokenProvider({
-        serviceId: this.#config.serviceId,
-        serviceName: this.#config.serviceName,
-        permissions,
-        audience,
-      });
-      this.#tokens.set(key, token);
-    }
-    return token;
   }
 
   /**
@@ -299,7 +303,7 @@ export class ServiceCommunicationManager extends ProductClients {
     } catch (error) {
       return Promise.reject(error);
     }
-    return executeCall(this.#policiesFor(serviceName), serviceName, fn, options, this.#executor);
+    return executeCall(this.#policies.get(serviceName), serviceName, fn, options, this.#executor);
   }
 
   /**
@@ -316,28 +320,22 @@ export class ServiceCommunicationManager extends ProductClients {
       settings,
       `configureService(${JSON.stringify(serviceName)})`,
     );
-    const merged = { ...this.#settings.get(serviceName), ...checked };
-    const created = makeServicePolicies(serviceName, this.#config, merged, this.#policyEnvironment());
-    this.#settings.set(serviceName, merged);
-    this.#policies.get(serviceName)?.close();
-    this.#policies.set(serviceName, created);
+    this.#policies.configure(serviceName, checked);
   }
 
   /** The circuit breaker of `serviceName` (created on first use). */
   getCircuitBreaker(serviceName: string): CircuitBreaker {
-    return this.#policiesFor(serviceName).breaker;
+    return this.#policies.get(serviceName).breaker;
   }
 
   /** The retry policy of `serviceName` (created on first use). */
   getRetryPolicy(serviceName: string): RetryPolicy {
-    return this.#policiesFor(serviceName).retry;
+    return this.#policies.get(serviceName).retry;
   }
 
   /** The breaker stats of every service called so far (a null-prototype record: any name is a key). */
   getCircuitStats(): Record<string, ReturnType<CircuitBreaker['getStats']>> {
-    const stats: Record<string, ReturnType<CircuitBreaker['getStats']>> = Object.create(null);
-    for (const [name, p] of this.#policies) stats[name] = p.breaker.getStats();
-    return stats;
+    return this.#policies.circuitStats();
   }
 
   /**
@@ -356,7 +354,7 @@ export class ServiceCommunicationManager extends ProductClients {
       this.#retryClock.wakeAll();
       await Promise.all([...this.#httpClients].map((c) => c.close()));
       this.#resolver?.close();
-      for (const p of this.#policies.values()) p.close();
+      this.#policies.close();
       if (this.#ownsRegistry) await this.#registry.close();
       this.#events.removeAllListeners();
     })();
@@ -366,28 +364,6 @@ export class ServiceCommunicationManager extends ProductClients {
   /** `await using comm = new ServiceCommunicationManager(…)`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-
-  #policiesFor(serviceName: string): ServicePolicies {
-    let p = this.#policies.get(serviceName);
-    if (p === undefined) {
-      p = this.#makePolicies(serviceName);
-      this.#policies.set(serviceName, p);
-    }
-    return p;
-  }
-
-  #makePolicies(serviceName: string): ServicePolicies {
-    return makeServicePolicies(
-      serviceName,
-      this.#config,
-      this.#settings.get(serviceName),
-      this.#policyEnvironment(),
-    );
-  }
-
-  #policyEnvironment() {
-    return { clock: this.#clock, retryClock: this.#retryClock, logger: this.#logger, events: this.#events };
   }
 
   #refuseIfUnhealthy(serviceName: string): void {

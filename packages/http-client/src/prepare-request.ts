@@ -2,10 +2,10 @@ import { randomId } from '@clone/internal';
 import { ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import type { Dispatcher } from 'undici';
 import { headerIndex, setHeader } from './header-list';
-import type { PreparedRequest } from './http-call';
 import { IDEMPOTENCY_KEY_HEADER, isRetrySafe } from './idempotency';
-import { CORRELATION_ID_HEADER, callContextStorage } from './propagation-headers';
+import { CORRELATION_ID_HEADER } from './propagation-headers';
 import { encodeBody } from './request-body';
+import type { ResponseType } from './response-body';
 import type { RequestOptions } from './service-client-options';
 import { checkPath } from './target';
 
@@ -17,6 +17,22 @@ export interface RequestDefaults {
   readonly maxResponseBytes: number;
   readonly autoIdempotencyKey: boolean;
   readonly createCorrelationId: (() => string) | undefined;
+}
+
+/** A request checked and encoded, ready for its attempts. @internal */
+export interface PreparedRequest {
+  readonly method: Dispatcher.HttpMethod;
+  /** Path and query, without the target's prefix. */
+  readonly path: string;
+  /** Every header but the per-attempt ones (authorization, deadline), as [name, value, …]. */
+  readonly headers: readonly string[];
+  readonly body: Dispatcher.DispatchOptions['body'];
+  /** Whether the request may be sent again (idempotent or keyed, and a replayable body). */
+  readonly retrySafe: boolean;
+  readonly responseType: ResponseType;
+  readonly maxResponseBytes: number;
+  /** Whether the caller gave a signal: only then does an exchange listen to one (see Exchange). */
+  readonly abortable: boolean;
 }
 
 /** Methods taken as they are, without a check. */
@@ -42,8 +58,8 @@ function badRequest(message: string, field: string, service: string): ServiceErr
 
 /**
  * Checks and encodes one request before anything is sent: the method, the path (and query),
- * the request's headers, the idempotency key, the body. Adds the correlation id of the current
- * context (a new one outside any) and, with `autoIdempotencyKey`, a key for a POST or PATCH.
+ * the request's headers, the idempotency key, the body. Adds `correlationId`, the current
+ * context's (a new one outside any) and, with `autoIdempotencyKey`, a key for a POST or PATCH.
  * Throws BAD_REQUEST naming the field. @internal
  */
 export function prepareRequest(
@@ -52,6 +68,7 @@ export function prepareRequest(
   body: unknown,
   options: RequestOptions,
   defaults: RequestDefaults,
+  correlationId: string | undefined,
 ): PreparedRequest {
   const service = defaults.serviceName;
   const verb = COMMON_METHODS.has(method) ? method : typeof method === 'string' ? method.toUpperCase() : '';
@@ -80,11 +97,7 @@ export function prepareRequest(
       setHeader(headers, name.toLowerCase(), value);
     }
   }
-  setHeader(
-    headers,
-    CORRELATION_ID_HEADER,
-    callContextStorage.getStore()?.correlationId ?? randomId(defaults.createCorrelationId),
-  );
+  setHeader(headers, CORRELATION_ID_HEADER, correlationId ?? randomId(defaults.createCorrelationId));
   const key = options.idempotencyKey;
   if (key !== undefined) {
     if (typeof key !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(key)) {

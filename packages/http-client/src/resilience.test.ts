@@ -10,6 +10,7 @@ import { RetryBudget, ServiceErrorCode } from '@clone/service-errors';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   json,
+  manualClock,
   rejection,
   startDoomedCallee,
   startServer,
@@ -147,6 +148,27 @@ describe('slow callees and pushback', () => {
     );
     const c = client({ baseUrl: server.url, retryPolicy: { maxRetries: 1, initialDelay: 60_000 } });
     await expect(c.get('/x')).resolves.toEqual({ ok: true });
+  });
+
+  it('waits the seconds Retry-After asks for instead of its own backoff', async () => {
+    const server = await serve((_req, res, i) =>
+      i === 0 ? json(res, 503, { error: 'busy' }, { 'retry-after': '2' }) : json(res, 200, { ok: true }),
+    );
+    const { clock, advance } = manualClock(Date.now());
+    const c = client({ baseUrl: server.url, clock, retryPolicy: { maxRetries: 1, initialDelay: 60_000 } });
+    let waiting!: (delayMs: number) => void;
+    const retried = new Promise<number>((resolve) => {
+      waiting = resolve;
+    });
+    c.getRetryPolicy().on('retry', (e) => waiting(e.delayMs));
+    const call = c.get('/x');
+    expect(await retried).toBe(2_000);
+    advance(1_999);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(server.requests).toHaveLength(1); // still waiting: time is the client clock's
+    advance(1);
+    await expect(call).resolves.toEqual({ ok: true });
+    expect(server.requests).toHaveLength(2);
   });
 
   it('honours Retry-After as an HTTP date', async () => {

@@ -1,6 +1,5 @@
 import { httpStatusToError, parseRetryAfter, ServiceError } from '@clone/service-errors';
-import type { Dispatcher } from 'undici';
-import { headerValue, isJsonType, readBody } from './response-body';
+import { headerValue, isJsonType, type ResponseHeaders } from './response-body';
 
 /** How much of an error body is read and kept: enough for any message, never a whole page. */
 export const ERROR_BODY_LIMIT = 64 * 1024;
@@ -16,28 +15,24 @@ export interface FailedRequest {
 /**
  * A status of 400 or more as a ServiceError, by the shared HTTP map (`httpStatusToError`: 502,
  * 503, 504, 408 and 429 retryable). `Retry-After` (seconds or an HTTP date) becomes
- * `retryAfterMs`. The body is kept: a JSON error body (seed 004's `{ success: false, error }`
- * or any JSON) in `metadata.body` with its message as the error's, any other body as text.
+ * `retryAfterMs`. The body (`text`, undefined when it was past `ERROR_BODY_LIMIT` or cut off)
+ * is kept: a JSON error body (seed 004's `{ success: false, error }` or any JSON) in
+ * `metadata.body` with its message as the error's, any other body as text.
  */
-export async function responseError(
-  response: Dispatcher.ResponseData,
+export function responseError(
+  status: number,
+  headers: ResponseHeaders,
+  text: string | undefined,
   request: FailedRequest,
-): Promise<ServiceError> {
-  const { statusCode: status, headers } = response;
+): ServiceError {
   const mapping = httpStatusToError(status);
-  let body: unknown;
-  try {
-    const text = await readBody(response.body, headers, ERROR_BODY_LIMIT, request.service, 'text');
-    body = text;
-    if (text.length > 0 && isJsonType(headerValue(headers, 'content-type'))) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // Kept as text: the server said JSON but sent something else.
-      }
+  let body: unknown = text;
+  if (text !== undefined && text.length > 0 && isJsonType(headerValue(headers, 'content-type'))) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // Kept as text: the server said JSON but sent something else.
     }
-  } catch {
-    body = undefined; // too large or cut off: the status alone tells what happened
   }
   const retryAfterMs = parseRetryAfter(headerValue(headers, 'retry-after'), request.now);
   const detail = messageOf(body);

@@ -19,8 +19,8 @@ import {
   type Unsubscribe,
 } from '@clone/service-errors';
 import { Agent } from 'undici';
-import { type CallEnvironment, HttpCall, type PreparedRequest } from './http-call';
-import { prepareRequest, type RequestDefaults } from './prepare-request';
+import { type CallEnvironment, HttpCall } from './http-call';
+import { type PreparedRequest, prepareRequest, type RequestDefaults } from './prepare-request';
 import { callContextStorage, SERVICE_NAME_HEADER } from './propagation-headers';
 import {
   DEFAULT_TIMEOUT_MS,
@@ -46,6 +46,9 @@ export interface CircuitEvents {
 export const CIRCUIT_OPEN_MESSAGE = 'Circuit breaker is OPEN';
 
 const NO_SIGNAL = rootContext(undefined).signal;
+
+/** The options of a request given none: shared, never written. */
+const NO_OPTIONS: RequestOptions = Object.freeze({});
 
 function badRequest(message: string, field: string, service?: string): ServiceError {
   return new ServiceError(ServiceErrorCode.BAD_REQUEST, message, service, {
@@ -197,7 +200,7 @@ export class ServiceClient {
     method: string,
     path: string,
     body?: unknown,
-    options: RequestOptions = {},
+    options: RequestOptions = NO_OPTIONS,
   ): Promise<T> {
     let prepared: PreparedRequest;
     let deadline: number;
@@ -212,8 +215,10 @@ export class ServiceClient {
           },
         );
       }
-      prepared = prepareRequest(method, path, body, options, this.#defaults);
-      deadline = this.#deadline(options);
+      // One read of the call context for both the correlation id and the inbound deadline.
+      const context = callContextStorage.getStore();
+      prepared = prepareRequest(method, path, body, options, this.#defaults, context?.correlationId);
+      deadline = this.#deadline(options, context?.deadline);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -247,8 +252,8 @@ export class ServiceClient {
   };
 
   /** The earliest of the call's own bound and the deadline of the request being served. */
-  #deadline(options: RequestOptions): number {
-    let deadline = callContextStorage.getStore()?.deadline ?? Number.POSITIVE_INFINITY;
+  #deadline(options: RequestOptions, inbound: number | undefined): number {
+    let deadline = inbound ?? Number.POSITIVE_INFINITY;
     const timeoutMs = options.timeoutMs;
     if (timeoutMs !== undefined) {
       if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 2_147_483_647) {

@@ -146,3 +146,34 @@ export async function rejection(p: Promise<unknown>): Promise<import('@clone/ser
   }
   throw new Error('expected a rejection');
 }
+
+/** A fake clock for the client: time stands still until `advance(ms)`, which runs the timers it passes, in order. */
+export function manualClock(start: number) {
+  let now = start;
+  let timers: Array<{ at: number; fn: () => void; id: number }> = [];
+  let nextId = 0;
+  const clock = {
+    now: () => now,
+    setTimeout: (fn: () => void, ms: number) => {
+      const id = nextId++;
+      timers.push({ at: now + ms, fn, id });
+      return id;
+    },
+    clearTimeout: (id: unknown) => {
+      timers = timers.filter((t) => t.id !== id);
+    },
+  };
+  const advance = (ms: number) => {
+    const end = now + ms;
+    for (;;) {
+      timers.sort((a, b) => a.at - b.at || a.id - b.id);
+      const next = timers[0];
+      if (next === undefined || next.at > end) break;
+      timers.shift();
+      now = next.at;
+      next.fn();
+    }
+    now = end;
+  };
+  return { clock, advance };
+}

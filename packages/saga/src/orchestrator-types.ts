@@ -6,6 +6,8 @@ import type { SagaStatus, SagaStepDefinition, StepState } from './store';
 /** What a step handler is told about the execution beyond the step and the saga's context. */
 export interface StepExecution {
   sagaId: string;
+  /** The saga's type, as given to `startSaga`. */
+  sagaType: string;
   stepId: string;
   /** `${sagaId}:${stepId}`: the same on every attempt and after a crash; deduplicate on it. */
   idempotencyKey: string;

@@ -152,6 +152,7 @@ export function stepExecution(
 ): StepExecution {
   return {
     sagaId: record.id,
+    sagaType: record.type,
     stepId: def.id,
     idempotencyKey: `${record.id}:${def.id}`,
     attempt,

@@ -1,5 +1,14 @@
 import type { ServiceError } from '@clone/service-errors';
-import { context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  context,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
 import type { CommunicationEvents } from './communication-metrics';
 import {
   type EventSource,
@@ -9,6 +18,7 @@ import {
 } from './instrumentation-options';
 import { AttributeKeys as A } from './metric-names';
 import { resolveTracer } from './providers';
+import { OK_STATUS } from './span-status';
 
 /**
  * The span of one `executeServiceCall`: what the manager's call path asks of its telemetry
@@ -47,8 +57,9 @@ export function traceCommunication(
 ): CallTelemetry {
   const tracer = resolveTracer(parseInstrumentationOptions(options, 'traceCommunication'));
   if (tracer === undefined) return { startCall: () => undefined, stop() {} };
+  const names = new CallNames();
   const telemetry: CallTelemetry = {
-    startCall: (service, method) => new TracedCall(tracer, service, method),
+    startCall: (service, method) => new TracedCall(tracer, names.of(service, method)),
     stop: () => stop(),
   };
   const stop = unsubscribeAll([
@@ -76,18 +87,62 @@ export function traceCommunication(
   return telemetry;
 }
 
+/** A call span's name and attributes, made once per service and method. */
+interface CallName {
+  readonly name: string;
+  readonly attributes: Attributes;
+}
+
+/**
+ * The names and attribute sets of the call spans, per service and method: the SDK copies the
+ * attributes it is given, so one frozen set serves every call, and no name is built per call.
+ */
+class CallNames {
+  readonly #byService = new Map<string, CallName>();
+  readonly #byMethod = new Map<string, Map<string, CallName>>();
+
+  of(service: string, method: string | undefined): CallName {
+    if (method === undefined) {
+      let entry = this.#byService.get(service);
+      if (entry === undefined) {
+        entry = callName(`${service} call`, service, undefined);
+        if (this.#byService.size < MAX_NAMES) this.#byService.set(service, entry);
+      }
+      return entry;
+    }
+    let methods = this.#byMethod.get(service);
+    if (methods === undefined) {
+      methods = new Map();
+      if (this.#byMethod.size < MAX_NAMES) this.#byMethod.set(service, methods);
+    }
+    let entry = methods.get(method);
+    if (entry === undefined) {
+      entry = callName(`${service}.${method} call`, service, method);
+      if (methods.size < MAX_NAMES) methods.set(method, entry);
+    }
+    return entry;
+  }
+}
+
+// Service and method names come from code, not input; the bound only keeps a bug from growing it.
+const MAX_NAMES = 10_000;
+
+function callName(name: string, service: string, method: string | undefined): CallName {
+  const attributes: Attributes = { [A.rpcSystem]: 'grpc', [A.rpcService]: service };
+  if (method !== undefined) attributes[A.rpcMethod] = method;
+  return { name, attributes: Object.freeze(attributes) };
+}
+
 /** One call's span. A class rather than closures: it is made on every call. */
 class TracedCall implements CallScope {
   readonly #span: Span;
-  readonly #context: ReturnType<typeof trace.setSpan>;
+  readonly #context: Context;
 
-  constructor(tracer: Tracer, service: string, method: string | undefined) {
+  constructor(tracer: Tracer, call: CallName) {
     const parent = context.active();
-    const attributes: Record<string, string> = { [A.rpcSystem]: 'grpc', [A.rpcService]: service };
-    if (method !== undefined) attributes[A.rpcMethod] = method;
     this.#span = tracer.startSpan(
-      method === undefined ? `${service} call` : `${service}.${method} call`,
-      { kind: SpanKind.INTERNAL, attributes },
+      call.name,
+      { kind: SpanKind.INTERNAL, attributes: call.attributes },
       parent,
     );
     this.#context = trace.setSpan(parent, this.#span);
@@ -100,7 +155,7 @@ class TracedCall implements CallScope {
   end(error: ServiceError | undefined, attempts: number): void {
     const span = this.#span;
     span.setAttribute('clone.attempts', attempts);
-    if (error === undefined) span.setStatus({ code: SpanStatusCode.OK });
+    if (error === undefined) span.setStatus(OK_STATUS);
     else {
       span.setAttribute(A.errorType, error.code);
       span.setAttribute(A.grpcStatusCode, error.grpcStatus);

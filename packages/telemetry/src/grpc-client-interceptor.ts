@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import {
-  type Attributes,
+  type Context,
   context,
   propagation,
   type Span,
@@ -13,6 +13,7 @@ import { type InstrumentationOptions, parseInstrumentationOptions } from './inst
 import { AttributeKeys as A } from './metric-names';
 import { resolveTracer } from './providers';
 import { rpcPathParts } from './rpc-path';
+import { OK_STATUS } from './span-status';
 
 /**
  * A grpc-js client interceptor: a CLIENT span per gRPC call, a child of the active context
@@ -38,34 +39,61 @@ export function tracingClientInterceptor(options?: InstrumentationOptions): grpc
       });
   }
   return (callOptions, nextCall) => {
-    const parts = rpcPathParts(callOptions.method_definition.path);
+    const path = rpcPathParts(callOptions.method_definition.path);
     const parent = context.active();
-    const attributes: Attributes = {
-      [A.rpcSystem]: 'grpc',
-      [A.rpcService]: parts.service,
-      [A.rpcMethod]: parts.method,
-    };
-    const span = tracer.startSpan(parts.name, { kind: SpanKind.CLIENT, attributes }, parent);
-    const spanContext = trace.setSpan(parent, span);
-    // grpc-js copies the requester's methods into an object of its own: closures, not a class.
-    return new grpc.InterceptingCall(nextCall(callOptions), {
-      start(metadata, _listener, next) {
-        injectMetadata(metadata, spanContext);
-        next(metadata, {
-          onReceiveStatus(status, nextStatus) {
-            endWithStatus(span, status.code, status.details);
-            nextStatus(status);
-          },
-        });
-      },
-    });
+    const span = tracer.startSpan(path.name, { kind: SpanKind.CLIENT, attributes: path.attributes }, parent);
+    return new grpc.InterceptingCall(nextCall(callOptions), new TracedAttempt(span, parent));
   };
+}
+
+/**
+ * One traced gRPC call's requester and listener in one object (one allocation per call): it
+ * writes the span's context into the metadata on start and ends the span with the status.
+ * Its listener methods take one argument, so grpc-js uses it as is instead of wrapping it in
+ * listeners of its own.
+ */
+class TracedAttempt implements grpc.Requester, grpc.InterceptingListener {
+  readonly #span: Span;
+  readonly #parent: Context;
+  #listener: grpc.InterceptingListener | undefined;
+
+  constructor(span: Span, parent: Context) {
+    this.#span = span;
+    this.#parent = parent;
+  }
+
+  /** grpc-js copies a requester's `start` off the object and calls it unbound: a bound method. */
+  readonly start: NonNullable<grpc.Requester['start']> = this.#start.bind(this);
+
+  #start(
+    metadata: grpc.Metadata,
+    listener: grpc.InterceptingListener,
+    next: (metadata: grpc.Metadata, listener: grpc.Listener) => void,
+  ): void {
+    // Written in place: under the manager, its context interceptor already made this call's copy.
+    injectMetadata(metadata, trace.setSpan(this.#parent, this.#span));
+    this.#listener = listener;
+    next(metadata, this as grpc.Listener);
+  }
+
+  onReceiveMetadata(metadata: grpc.Metadata): void {
+    this.#listener!.onReceiveMetadata(metadata);
+  }
+
+  onReceiveMessage(message: unknown): void {
+    this.#listener!.onReceiveMessage(message);
+  }
+
+  onReceiveStatus(status: grpc.StatusObject): void {
+    endWithStatus(this.#span, status.code, status.details);
+    this.#listener!.onReceiveStatus(status);
+  }
 }
 
 /** Ends a gRPC span: status code attribute, ERROR unless OK. @internal */
 export function endWithStatus(span: Span, code: number, details: string): void {
   span.setAttribute(A.grpcStatusCode, code);
-  if (code === grpc.status.OK) span.setStatus({ code: SpanStatusCode.OK });
+  if (code === grpc.status.OK) span.setStatus(OK_STATUS);
   else {
     span.setAttribute(A.errorType, grpc.status[code] ?? String(code));
     span.setStatus({ code: SpanStatusCode.ERROR, message: details });

@@ -3,7 +3,6 @@ import { type Context, context, propagation, type Span, SpanKind, trace } from '
 import { endWithStatus } from './grpc-client-interceptor';
 import { extractMetadata } from './grpc-metadata-propagation';
 import { type InstrumentationOptions, parseInstrumentationOptions } from './instrumentation-options';
-import { AttributeKeys as A } from './metric-names';
 import { resolveTracer } from './providers';
 import { rpcPathParts } from './rpc-path';
 
@@ -20,42 +19,37 @@ export function tracingServerInterceptor(options?: InstrumentationOptions): grpc
   if (tracer === undefined && propagation.fields().length === 0)
     return (_descriptor, call) => call as grpc.ServerInterceptingCall;
   return (descriptor, call) => {
-    const parts = rpcPathParts(descriptor.path);
     let span: Span | undefined;
     let active: Context | undefined;
-    // Each step of the handler's input runs in the span's context: the handler is called from
-    // one of them (half-close for unary calls), and async work it starts inherits the context.
-    const run = (fn: () => void): void => (active === undefined ? fn() : context.with(active, fn));
+    // grpc-js copies these methods off their objects and calls them unbound: closures over the
+    // call's span. The steps that can reach the handler run in the span's context: metadata
+    // (streamed requests start it there), each streamed message, and half-close (unary ones).
+    const listener: grpc.ServerListener = {
+      onReceiveMetadata(metadata, nextMetadata) {
+        const base = context.active();
+        const parent = extractMetadata(metadata, base);
+        if (tracer !== undefined) {
+          const path = rpcPathParts(descriptor.path);
+          span = tracer.startSpan(path.name, { kind: SpanKind.SERVER, attributes: path.attributes }, parent);
+          active = trace.setSpan(parent, span);
+        } else if (parent !== base) active = parent; // baggage or a remote parent to carry on
+        if (active === undefined) nextMetadata(metadata);
+        else context.with(active, nextMetadata, undefined, metadata);
+      },
+      onReceiveHalfClose(nextHalfClose) {
+        if (active === undefined) nextHalfClose();
+        else context.with(active, nextHalfClose);
+      },
+    };
+    // A single request message is only stored until half-close: no context needed for it.
+    if (descriptor.requestStream)
+      listener.onReceiveMessage = (message, nextMessage) => {
+        if (active === undefined) nextMessage(message);
+        else context.with(active, nextMessage, undefined, message);
+      };
     return new grpc.ServerInterceptingCall(call, {
       start(next) {
-        next({
-          onReceiveMetadata(metadata, nextMetadata) {
-            const base = context.active();
-            const parent = extractMetadata(metadata, base);
-            if (tracer !== undefined) {
-              span = tracer.startSpan(
-                parts.name,
-                {
-                  kind: SpanKind.SERVER,
-                  attributes: {
-                    [A.rpcSystem]: 'grpc',
-                    [A.rpcService]: parts.service,
-                    [A.rpcMethod]: parts.method,
-                  },
-                },
-                parent,
-              );
-              active = trace.setSpan(parent, span);
-            } else if (parent !== base) active = parent; // baggage or a remote parent to carry on
-            run(() => nextMetadata(metadata));
-          },
-          onReceiveMessage(message, nextMessage) {
-            run(() => nextMessage(message));
-          },
-          onReceiveHalfClose(nextHalfClose) {
-            run(nextHalfClose);
-          },
-        });
+        next(listener);
       },
       sendStatus(status, next) {
         if (span !== undefined) endWithStatus(span, status.code, status.details ?? '');

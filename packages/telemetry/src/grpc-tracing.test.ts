@@ -2,7 +2,7 @@
 // trace id, the W3C context and baggage carried in the metadata.
 import { createServiceServer, ServiceCommunicationManager } from '@clone/grpc-proto';
 import { ServiceError, ServiceErrorCode } from '@clone/service-errors';
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parentOf, testTracing } from '../test/sdk';
 import { traceCommunication } from './call-tracing';
@@ -17,7 +17,13 @@ afterEach(async () => {
 
 async function setup(transcribe: (call: unknown) => { transcript: string } | ServiceError) {
   const tracing = testTracing();
-  const seen: { traceId?: string | undefined; baggage?: string | undefined } = {};
+  const seen: {
+    traceId?: string | undefined;
+    baggage?: string | undefined;
+    streamed: Array<string | undefined>;
+  } = {
+    streamed: [],
+  };
   const server = createServiceServer({
     serviceName: 'asr',
     auth: { jwtSecret: SECRET },
@@ -34,7 +40,14 @@ async function setup(transcribe: (call: unknown) => { transcript: string } | Ser
           if (out instanceof ServiceError) callback({ code: out.grpcStatus, details: out.message });
           else callback(null, out);
         },
-        StreamTranscribe: (call) => call.end(),
+        StreamTranscribe: (call) => {
+          // Each streamed message reaches the handler in the server span's context too.
+          call.on('data', (chunk: { sequence: number }) => {
+            seen.streamed.push(trace.getActiveSpan()?.spanContext().traceId);
+            call.write({ transcript: 'part', isFinal: false, sequence: chunk.sequence });
+          });
+          call.on('end', () => call.end());
+        },
       },
     },
   });
@@ -46,34 +59,11 @@ async function setup(transcribe: (call: unknown) => { transcript: string } | Ser
     retry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 1 },
     client: { interceptors: [tracingClientInterceptor({ tracerProvider: tracing.tracerProvider })] },
   });
+  // Installs its hook in the manager: every executeServiceCall is a call span.
   const telemetry = traceCommunication(comm, { tracerProvider: tracing.tracerProvider });
   const asr = comm.createASRClient({ host: '127.0.0.1', port });
-  // What the manager's call path does with the hook (see the change request in docs/telemetry.md).
-  const call = <T>(fn: () => Promise<T>): Promise<T> => {
-    const scope = telemetry.startCall('asr', 'Transcribe')!;
-    let attempts = 0;
-    return scope
-      .run(() =>
-        comm.executeServiceCall(
-          'asr',
-          () => {
-            attempts++;
-            return fn();
-          },
-          { idempotent: true },
-        ),
-      )
-      .then(
-        (v) => {
-          scope.end(undefined, attempts);
-          return v;
-        },
-        (e: unknown) => {
-          scope.end(ServiceError.from(e), attempts);
-          throw e;
-        },
-      );
-  };
+  const call = <T>(fn: () => Promise<T>): Promise<T> =>
+    comm.executeServiceCall('asr', fn, { idempotent: true });
   cleanup.push(async () => {
     telemetry.stop();
     await comm.close();
@@ -100,7 +90,8 @@ describe('tracing across a gRPC hop', () => {
     const ctx = propagation.setBaggage(trace.setSpan(context.active(), root), bag);
     await context.with(ctx, () => call(() => asr.promises.Transcribe(request as never)));
     root.end();
-    const callSpan = tracing.byName('asr.Transcribe call');
+    const callSpan = tracing.byName('asr call');
+    expect(tracing.spans().filter((s) => s.name === 'asr call')).toHaveLength(1);
     const client = tracing.spans().find((s) => s.kind === SpanKind.CLIENT)!;
     const server = tracing.spans().find((s) => s.kind === SpanKind.SERVER)!;
     expect(client.name).toMatch(/ASR.*\/Transcribe$/);
@@ -124,7 +115,7 @@ describe('tracing across a gRPC hop', () => {
       ++n < 3 ? new ServiceError(ServiceErrorCode.SERVICE_UNAVAILABLE, 'busy', 'asr') : { transcript: 'hi' },
     );
     await call(() => asr.promises.Transcribe(request as never));
-    const callSpan = tracing.byName('asr.Transcribe call');
+    const callSpan = tracing.byName('asr call');
     const attempts = tracing.spans().filter((s) => s.kind === SpanKind.CLIENT);
     expect(attempts).toHaveLength(3);
     for (const a of attempts) expect(parentOf(a)).toBe(callSpan.spanContext().spanId);
@@ -135,6 +126,45 @@ describe('tracing across a gRPC hop', () => {
     expect(servers.map((s) => parentOf(s)).sort()).toEqual(
       attempts.map((a) => a.spanContext().spanId).sort(),
     );
+  });
+});
+
+describe('streamed requests', () => {
+  it('runs the handler and each message in the server span, a child of the client span', async () => {
+    const { tracing, asr, seen } = await setup(() => ({ transcript: 'unused' }));
+    const root = tracing.tracerProvider.getTracer('test').startSpan('conversation');
+    const stream = context.with(trace.setSpan(context.active(), root), () => asr.StreamTranscribe());
+    const ended = new Promise((resolve) => stream.on('end', resolve));
+    stream.on('data', () => {});
+    for (let i = 0; i < 3; i++) stream.write({ sequence: i, audio: Buffer.from([i]) });
+    stream.end();
+    await ended;
+    root.end();
+    const client = tracing.spans().find((s) => s.kind === SpanKind.CLIENT)!;
+    await expect.poll(() => tracing.spans().some((s) => s.kind === SpanKind.SERVER)).toBe(true);
+    const server = tracing.spans().find((s) => s.kind === SpanKind.SERVER)!;
+    expect(parentOf(client)).toBe(root.spanContext().spanId);
+    expect(parentOf(server)).toBe(client.spanContext().spanId);
+    expect(seen.streamed).toEqual(Array(3).fill(root.spanContext().traceId));
+  });
+});
+
+describe('call span outcome', () => {
+  it('ends the call span with the error of the last attempt and the attempt count', async () => {
+    const { tracing, asr, call } = await setup(
+      () => new ServiceError(ServiceErrorCode.SERVICE_UNAVAILABLE, 'down', 'asr'),
+    );
+    await expect(call(() => asr.promises.Transcribe(request as never))).rejects.toMatchObject({
+      code: ServiceErrorCode.SERVICE_UNAVAILABLE,
+    });
+    const callSpan = tracing.byName('asr call');
+    expect(callSpan.status.code).toBe(SpanStatusCode.ERROR);
+    expect(callSpan.attributes).toMatchObject({
+      'clone.attempts': 3,
+      'error.type': ServiceErrorCode.SERVICE_UNAVAILABLE,
+      'rpc.grpc.status_code': 14,
+    });
+    expect(tracing.spans().filter((s) => s.kind === SpanKind.CLIENT)).toHaveLength(3);
   });
 });
 
