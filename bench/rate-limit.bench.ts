@@ -9,8 +9,10 @@
  *     tiers through our one-script round trip (the store alone, then through the limiter's
  *     breaker and timeout), next to a Redis PING and a trivial EVALSHA on the same connection in
  *     the same run (the floor of any round trip), and rate-limiter-flexible's three-tier
- *     `RateLimiterUnion` of `RateLimiterRedis` (a script per tier). Cases alternate call by call,
- *     each going first in turn, so drift in machine or server load hits all alike.
+ *     `RateLimiterUnion` of `RateLimiterRedis` (a script per tier). Cases alternate call by call
+ *     in a new random order each round, so drift in machine or server load hits all alike. Then
+ *     the same cases again with 32 calls in flight on that one connection (rounds of each case,
+ *     in a random order): time per call (1 / throughput) and p50 latency.
  */
 import { MemoryStore, RateLimiter } from '@clone/rate-limit';
 import { RedisStore } from '@clone/rate-limit/redis';
@@ -26,6 +28,9 @@ const TIERS = [
 ];
 const KEYS = Array.from({ length: 10_000 }, (_, i) => `client-${i}`);
 const REDIS_ROUNDS = Number(process.env.BENCH_REDIS_ROUNDS ?? 3_000);
+const IN_FLIGHT = 32;
+const CONCURRENT_ROUNDS = Number(process.env.BENCH_REDIS_CONCURRENT_ROUNDS ?? 9);
+const CONCURRENT_CALLS = 3_200;
 const now = (): number => Number(process.hrtime.bigint());
 
 /** One key after another, so each key sees a check every 10 000 calls. */
@@ -35,6 +40,48 @@ function keys(): () => string {
     i = (i + 1) % KEYS.length;
     return KEYS[i]!;
   };
+}
+
+/**
+ * A new random order of `n` cases on each call (a fixed seed, so runs are alike). A fixed
+ * rotation would always run each case right after the same other one, and whatever that one
+ * leaves behind (rate-limiter-flexible's union answers before all its commands have, and they
+ * delay the next call on the connection) would weigh on one case only.
+ */
+function shuffler(n: number): () => number[] {
+  let seed = 42;
+  const order = Array.from({ length: n }, (_, i) => i);
+  return () => {
+    for (let i = n - 1; i > 0; i--) {
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+      const j = Math.floor((seed / 4_294_967_296) * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    return order;
+  };
+}
+
+/**
+ * Runs `calls` calls of `fn` with IN_FLIGHT of them in flight at any time; answers the time per
+ * call (elapsed / calls) and the p50 latency of one call.
+ */
+async function inFlight(
+  fn: () => Promise<unknown>,
+  calls: number,
+): Promise<{ nsPerCall: number; p50Ns: number }> {
+  const latencies: number[] = [];
+  let started = 0;
+  const worker = async (): Promise<void> => {
+    while (started < calls) {
+      started++;
+      const start = now();
+      await fn();
+      latencies.push(now() - start);
+    }
+  };
+  const begin = now();
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  return { nsPerCall: (now() - begin) / calls, p50Ns: summarize(latencies).medianNs };
 }
 
 /** rate-limiter-flexible rejects a refused request with its result: a refusal, not a failure. */
@@ -58,6 +105,9 @@ async function inProcess(): Promise<void> {
     ['ours: MemoryStore.consume, 3 tiers (sync)', () => store.consume(storeKey(), policy, Date.now(), 1)],
     ['ours: RateLimiter.check, 3 tiers', () => limiter.check(limiterKey())],
     ['an awaited resolved promise (floor of any async check)', () => Promise.resolve(true)],
+    // The system clock's reading, which each check above makes once (the store's row passes it
+    // in as the limiter does): on a VM whose clock is slow to read, a large share of a check.
+    ['Date.now() alone (the clock read of every check)', () => Date.now()],
     ['rate-limiter-flexible: Memory, 1 tier', () => rlfOne.consume(rlfOneKey()).catch(swallow)],
     ['rate-limiter-flexible: Union of 3 Memory', () => rlfUnion.consume(rlfUnionKey()).catch(swallow)],
   ];
@@ -120,9 +170,9 @@ async function onRedis(): Promise<void> {
       ['rate-limiter-flexible: Union of 3 Redis', () => rlf.consume(rlfKey()).catch(swallow)],
     ];
     const timings = cases.map(() => [] as number[]);
+    const order = shuffler(cases.length);
     for (let round = 0; round < REDIS_ROUNDS + 200; round++) {
-      for (let j = 0; j < cases.length; j++) {
-        const c = (round + j) % cases.length;
+      for (const c of order()) {
         const start = now();
         await cases[c]![1]();
         if (round >= 200) timings[c]!.push(now() - start);
@@ -141,6 +191,30 @@ async function onRedis(): Promise<void> {
     printTable(
       `On a private Redis, one call at a time, ${REDIS_ROUNDS} rounds (p50; target ours ≤ 1.2x PING)`,
       rows,
+    );
+    // The same cases with IN_FLIGHT calls kept in flight on the same connection (what a busy
+    // gateway does): the time per call is 1 / throughput, where Redis's own time per command
+    // counts as much as the round trip.
+    const perCall = cases.map(() => [] as number[]);
+    const p50s = cases.map(() => [] as number[]);
+    for (let round = 0; round < CONCURRENT_ROUNDS + 1; round++) {
+      for (const c of order()) {
+        const r = await inFlight(cases[c]![1], CONCURRENT_CALLS);
+        if (round === 0) continue;
+        perCall[c]!.push(r.nsPerCall);
+        p50s[c]!.push(r.p50Ns);
+      }
+    }
+    const concurrentRows: Row[] = cases.map(([name], i) => ({
+      name,
+      value: summarize(perCall[i]!).medianNs,
+      unit: 'ns',
+      baseline: 'Redis PING (one round trip)',
+      extra: { 'p50 latency': `${(summarize(p50s[i]!).medianNs / 1000).toFixed(1)} µs` },
+    }));
+    printTable(
+      `On a private Redis, ${IN_FLIGHT} calls in flight on one connection, ${CONCURRENT_ROUNDS} rounds of ${CONCURRENT_CALLS} calls (time per call = 1 / throughput, median of rounds)`,
+      concurrentRows,
     );
     // Redis's own account of its time per command, each case alone: what the round trips above
     // spend inside the server, apart from the network, the client and the machine's load.

@@ -36,6 +36,9 @@ export interface CompiledRoute {
 
 const PATH = /^\/[A-Za-z0-9._~\-/]*$/;
 
+/** What a route may say; anything else is a typo that would otherwise be ignored silently. */
+const ROUTE_FIELDS = new Set(['path', 'service', 'auth', 'stripPrefix', 'rateLimit']);
+
 function badRoute(index: number, field: string, text: string, value: unknown): ServiceError {
   return new ServiceError(
     ServiceErrorCode.BAD_REQUEST,
@@ -57,6 +60,14 @@ export class RouteTable {
     const compiled: CompiledRoute[] = [];
     const seen = new Set<string>();
     routes.forEach((route, i) => {
+      for (const field of Object.keys(route))
+        if (!ROUTE_FIELDS.has(field))
+          throw badRoute(
+            i,
+            field,
+            'is not a route option (path, service, auth, stripPrefix, rateLimit)',
+            (route as unknown as Record<string, unknown>)[field],
+          );
       const path = route.path;
       if (typeof path !== 'string' || !PATH.test(path.endsWith('/*') ? path.slice(0, -2) || '/' : path))
         throw badRoute(i, 'path', "must be a path such as '/api/v1/users/*'", path);
@@ -65,6 +76,10 @@ export class RouteTable {
       seen.add(prefix);
       if (typeof route.service !== 'string' || route.service.length === 0 || isUnsafeKey(route.service))
         throw badRoute(i, 'service', 'must be a service name', route.service);
+      if (route.auth !== undefined && typeof route.auth !== 'boolean')
+        throw badRoute(i, 'auth', 'must be true or false', route.auth);
+      if (route.rateLimit !== undefined && typeof route.rateLimit !== 'string')
+        throw badRoute(i, 'rateLimit', 'must name a route of the rate limiter', route.rateLimit);
       const strip = route.stripPrefix ?? defaultStrip;
       if (typeof strip !== 'string' || (strip !== '' && !prefix.startsWith(strip)))
         throw badRoute(i, 'stripPrefix', `must be '' or a start of '${prefix}'`, strip);

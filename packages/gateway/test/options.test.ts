@@ -45,6 +45,21 @@ describe('options', () => {
       { routes: [{ path: '/api/v1/x/*', service: 's', auth: false, stripPrefix: '/v2' }] },
       'stripPrefix',
     ],
+    [
+      'routes.0.auth',
+      { routes: [{ path: '/api/v1/x/*', service: 's', auth: 'false' }] },
+      'routes.0.auth must be true or false, got "false"',
+    ],
+    [
+      'routes.0.stripPrefx',
+      { routes: [{ path: '/api/v1/x/*', service: 's', auth: false, stripPrefx: '' }] },
+      'routes.0.stripPrefx is not a route option',
+    ],
+    [
+      'routes.0.rateLimit',
+      { routes: [{ path: '/api/v1/x/*', service: 's', auth: false, rateLimit: 3 }] },
+      'routes.0.rateLimit must name a route of the rate limiter, got 3',
+    ],
     ['auth', { routes: [{ path: '/api/v1/x/*', service: 's' }] }, "route '/api/v1/x/*' has auth on"],
     ['discovery', { discovery: {} as never }, 'discovery must be a discovery source'],
     ['healthCheckIntervalMs', { healthCheckIntervalMs: -1 }, 'healthCheckIntervalMs'],

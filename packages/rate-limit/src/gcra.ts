@@ -4,8 +4,9 @@ import type { TierSet } from './tier';
 /**
  * GCRA (the generic cell rate algorithm) over every tier of a set, in exact integer arithmetic:
  * the in-process form of what the Redis store's script does. A tier's whole state is its
- * theoretical arrival time (TAT), kept as two numbers in `state`: whole ms at `2i` and the rest in
- * `1/limit` ms at `2i + 1`, so an interval such as 1000/3 ms adds up without rounding. A request
+ * theoretical arrival time (TAT), kept as two numbers in `state` from offset `at`: whole ms at
+ * `at + 2i` and the rest in `1/limit` ms at `at + 2i + 1`, so an interval such as 1000/3 ms adds
+ * up without rounding (the in-process store keeps every key of a policy in one array). A request
  * passes a tier when `max(TAT, now) + cost × windowMs/limit − now ≤ windowMs`; it passes when it
  * passes every tier, and only then is any TAT moved: a request refused by one tier takes
  * nothing from the others. A zeroed state is a fresh key; a state whose TATs are all ≤ now is
@@ -13,30 +14,32 @@ import type { TierSet } from './tier';
  */
 export function gcraConsume(
   policy: TierSet,
-  state: number[],
+  state: Float64Array,
+  at: number,
   now: number,
   cost: number,
   source: 'store' | 'insurance',
 ): RateLimitDecision {
-  const tiers = policy.tiers;
+  // The tiers' numbers, four per tier (see `TierSet.params`): one flat array of doubles.
+  const p = policy.params;
+  const count = p.length >> 2;
   const next = NEXT;
   let allowed = true;
   let best = 0;
   let bestRemaining = Number.POSITIVE_INFINITY;
   let bestReset = 0;
   let bestRetry = -1;
-  for (let i = 0; i < tiers.length; i++) {
-    const t = tiers[i]!;
-    const limit = t.limit;
-    const window = t.windowMs;
-    let a = state[2 * i]!;
-    let b = state[2 * i + 1]!;
+  for (let i = 0; i < count; i++) {
+    const limit = p[4 * i]!;
+    const window = p[4 * i + 1]!;
+    let a = state[at + 2 * i]!;
+    let b = state[at + 2 * i + 1]!;
     if (a < now) {
       a = now;
       b = 0;
     }
-    let ms = a + cost * t.intervalMs;
-    let rest = b + cost * t.intervalRest;
+    let ms = a + cost * p[4 * i + 2]!;
+    let rest = b + cost * p[4 * i + 3]!;
     if (rest >= limit) {
       const carry = Math.floor(rest / limit);
       ms += carry;
@@ -66,7 +69,7 @@ export function gcraConsume(
     }
   }
   if (!allowed) return decision(false, best, bestRemaining, bestReset, bestRetry, policy, source);
-  for (let i = 0; i < 2 * tiers.length; i++) state[i] = next[i]!;
+  for (let i = 0; i < 2 * count; i++) state[at + i] = next[i]!;
   return decision(true, best, bestRemaining, bestReset, 0, policy, source);
 }
 
@@ -76,12 +79,15 @@ export function gcraConsume(
  */
 const NEXT: number[] = [];
 
-/** The first ms at which `state` is equivalent to a fresh key (every TAT has passed). */
-export function stateExpiry(state: readonly number[]): number {
-  let at = 0;
-  for (let i = 0; i < state.length; i += 2) {
+/**
+ * The first ms at which the state of `width` numbers at `at` is equivalent to a fresh key
+ * (every TAT has passed).
+ */
+export function stateExpiry(state: Float64Array, at: number, width: number): number {
+  let expiry = 0;
+  for (let i = at; i < at + width; i += 2) {
     const end = state[i]! + (state[i + 1]! > 0 ? 1 : 0);
-    if (end > at) at = end;
+    if (end > expiry) expiry = end;
   }
-  return at;
+  return expiry;
 }

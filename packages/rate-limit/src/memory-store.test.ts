@@ -25,6 +25,25 @@ describe('MemoryStore', () => {
     expect(store.consume('k999', policy, 0, 2)).toMatchObject({ allowed: false });
   });
 
+  it('keeps each state as the policy array grows, and starts a reused slot afresh', () => {
+    const store = new MemoryStore({ maxKeys: 1_000 });
+    const three = new TierSet('default', [
+      { limit: 5, windowMs: 1_000 },
+      { limit: 3, windowMs: 3_000 },
+    ]);
+    // Far more keys than the array first holds: each keeps what it consumed.
+    for (let i = 0; i < 300; i++) expect(store.consume(`k${i}`, three, 0, 1 + (i % 3)).allowed).toBe(true);
+    for (let i = 0; i < 300; i++)
+      expect(store.consume(`k${i}`, three, 0, 1)).toMatchObject({
+        allowed: i % 3 < 2,
+        remaining: i % 3 === 0 ? 1 : 0,
+      });
+    // At 3 s every one of them has refilled: new keys take their slots, from zero.
+    for (let i = 0; i < 300; i++)
+      expect(store.consume(`n${i}`, three, 3_000, 1)).toMatchObject({ allowed: true, remaining: 2 });
+    expect(store.stats()).toEqual({ keys: 300, evicted: 0 });
+  });
+
   it('keeps no entry for a key whose first request is refused', () => {
     const store = new MemoryStore();
     store.consume('k', policy, 0, 2);

@@ -160,16 +160,17 @@ export class RateLimiter {
     return d;
   }
 
-  async #remote(key: string, policy: TierSet, now: number, cost: number): Promise<RateLimitDecision> {
+  /** Through the breaker; a failure (or an open breaker) is answered by `onStoreFailure`. */
+  #remote(key: string, policy: TierSet, now: number, cost: number): Promise<RateLimitDecision> {
     const breaker = this.#breaker!;
-    let d: RateLimitDecision;
-    try {
-      d = await breaker.execute(() => this.#store.consume(key, policy, now, cost));
-    } catch (thrown) {
-      d = this.#fallback(key, policy, now, cost, ServiceError.from(thrown), breaker);
-    }
-    if (!d.allowed) this.#rejected(key, d);
-    return d;
+    // One reaction on the breaker's promise, rather than an async function's extra turn.
+    return breaker
+      .execute(() => this.#store.consume(key, policy, now, cost))
+      .then(
+        (d) => this.#settled(key, d),
+        (thrown: unknown) =>
+          this.#settled(key, this.#fallback(key, policy, now, cost, ServiceError.from(thrown), breaker)),
+      );
   }
 
   #fallback(

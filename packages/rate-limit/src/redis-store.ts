@@ -60,25 +60,47 @@ export class RedisStore implements RateLimitStore {
 
   consume(key: string, policy: TierSet, now: number, cost: number): Promise<RateLimitDecision> {
     const compiled = this.#last?.policy === policy ? this.#last : this.#compiled(policy);
-    const { prefix, script } = compiled;
-    const redisKey = prefix + key;
+    const redisKey = compiled.prefix + key;
     // The script answers the state it found; the decision follows from it (see consumeScript).
-    const toDecision = (state: Buffer | null): RateLimitDecision =>
-      gcraConsume(policy, script.decode(state), now, cost, 'store');
-    return this.#client.callBuffer('EVALSHA', script.sha, 1, redisKey, now, cost).then(
-      (state) => toDecision(state as Buffer | null),
-      (error: unknown) => {
-        // Not cached (a restarted Redis, SCRIPT FLUSH): send it once; EVAL caches it again.
-        if (!String((error as Error | undefined)?.message).startsWith('NOSCRIPT')) throw error;
-        return this.#client
-          .callBuffer('EVAL', script.source, 1, redisKey, now, cost)
-          .then((state) => toDecision(state as Buffer | null));
-      },
+    // Unnamed arrows only: tsx names a named closure on every call, a microsecond here.
+    return this.#call('EVALSHA', compiled.script.sha, redisKey, now, cost).then(
+      (state) => gcraConsume(policy, compiled.script.decode(state), 0, now, cost, 'store'),
+      (error: unknown) => this.#noScript(error, compiled, redisKey, now, cost),
     );
   }
 
   /** Leaves the client open: it belongs to the caller. */
   async close(): Promise<void> {}
+
+  /** Not cached (a restarted Redis, SCRIPT FLUSH): sends the script once; EVAL caches it again. */
+  #noScript(
+    error: unknown,
+    compiled: CompiledPolicy,
+    redisKey: string,
+    now: number,
+    cost: number,
+  ): Promise<RateLimitDecision> {
+    if (!String((error as Error | undefined)?.message).startsWith('NOSCRIPT')) throw error;
+    const { policy, script } = compiled;
+    return this.#call('EVAL', script.source, redisKey, now, cost).then((state) =>
+      gcraConsume(policy, script.decode(state), 0, now, cost, 'store'),
+    );
+  }
+
+  /** One script call; `cost` is left out when it is 1 (the script's default), one argument less. */
+  #call(
+    command: 'EVALSHA' | 'EVAL',
+    script: string,
+    redisKey: string,
+    now: number,
+    cost: number,
+  ): Promise<Buffer | null> {
+    const reply =
+      cost === 1
+        ? this.#client.callBuffer(command, script, 1, redisKey, now)
+        : this.#client.callBuffer(command, script, 1, redisKey, now, cost);
+    return reply as Promise<Buffer | null>;
+  }
 
   #compiled(policy: TierSet): CompiledPolicy {
     let compiled = this.#policies.get(policy);

@@ -49,6 +49,14 @@ export class TierSet {
   readonly policyHeader: string;
   /** The smallest limit: a request costing more could never pass. */
   readonly maxCost: number;
+  /**
+   * @internal The tiers' numbers as `gcraConsume` reads them, four per tier: `limit`,
+   * `windowMs`, `intervalMs`, `intervalRest`. One flat array of doubles is read without a
+   * pointer per tier or a field lookup per number: three tiers' arithmetic took about 31 ns
+   * with it against 40 ns with an object per tier (measured alone, on a shared 2-core VM).
+   * Never written after construction (a typed array cannot be frozen).
+   */
+  readonly params: Float64Array;
 
   constructor(name: string, tiers: readonly z.output<typeof tierSchema>[]) {
     this.name = name;
@@ -67,6 +75,9 @@ export class TierSet {
       .map((t) => `"${t.name}";q=${t.limit};w=${Math.ceil(t.windowMs / 1000)}`)
       .join(', ');
     this.maxCost = Math.min(...this.tiers.map((t) => t.limit));
+    this.params = Float64Array.from(
+      this.tiers.flatMap((t) => [t.limit, t.windowMs, t.intervalMs, t.intervalRest]),
+    );
     Object.freeze(this);
   }
 }
