@@ -7,6 +7,7 @@
  */
 
 import { createEventBus, type EventBus } from '@clone/event-bus';
+import { traceEventBus } from '@clone/telemetry';
 import type { RabbitMQServer } from '@clone/test-servers';
 import { CONVERSATION_EVENTS, type ConversationEvent } from './conversation-events';
 import { brief, cyan, green, heading, log, ms, red } from './demo-output';
@@ -90,8 +91,12 @@ export async function startEvents(options: DemoEventsOptions): Promise<DemoEvent
   // of its own); on RabbitMQ it is a service of its own, with its own connection.
   const analyticsBus = url === undefined ? publisherBus : bus(ANALYTICS_SERVICE);
   const buses = [...new Set([publisherBus, analyticsBus])];
+  // The trace of a conversation goes on through its event: a PRODUCER span where it is published,
+  // a CONSUMER span where analytics counts it, one trace id (the context rides in the event).
+  const untrace = buses.map((b) => traceEventBus(b, url === undefined ? { system: 'memory' } : {}));
   const close = async (): Promise<void> => {
     options.onInterrupt.delete(close);
+    for (const off of untrace) off();
     await Promise.all(buses.map((b) => b.close()));
     await broker?.stop();
   };

@@ -155,6 +155,12 @@ function expectTheTrace(run: Run, crossProcess: boolean): void {
   const server = at(/└ \S*ASRService\/Transcribe \(server\) +asr-service pid (\d+)/);
   // Each one level deeper than the one before: the parent links.
   expect([root, saga, step, call, attempt, server].map(indent)).toEqual([0, 2, 4, 6, 8, 10]);
+  // The conversation's event continues the trace: published under the conversation, counted by
+  // analytics under the publish (the context rides in the event).
+  const publish = lines.findIndex((l) => /└ publish conversation\.completed +websocket-server/.test(l));
+  expect(publish, section.slice(0, 5000)).toBeGreaterThan(0);
+  expect(lines[publish + 1]).toMatch(/└ process conversation\.completed/);
+  expect([lines[publish]!, lines[publish + 1]!].map(indent)).toEqual([2, 4]);
   const serverPids = ['asr', 'rag', 'llm', 'tts', 'lipsync'].map(
     (kind) => new RegExp(`\\(server\\) +${kind}-service pid (\\d+)`).exec(section)?.[1],
   );

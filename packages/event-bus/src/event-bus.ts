@@ -10,6 +10,14 @@ import {
   type Unsubscribe,
 } from '@clone/service-errors';
 import { badRequest } from './bad-request';
+import {
+  type ContextPropagation,
+  checkPropagationHook,
+  hasPropagationHeaders,
+  type PropagationHeaders,
+  type PropagationSlot,
+  withPropagationHeaders,
+} from './context-propagation';
 import type { DeadLetter } from './dead-letter';
 import { type EventDefinition, type EventOf, parseEventData } from './define-event';
 import { type EventEnvelope, envelopeSchema } from './event';
@@ -67,6 +75,8 @@ export class EventBus {
   readonly #catalog: Map<string, EventDefinition>;
   readonly #context: ConsumerContext;
   readonly #specs: SubscriptionSpec[] = [];
+  // Shared with every consumer of this bus, so a hook installed later reaches them too.
+  readonly #propagation: PropagationSlot = { current: undefined };
   #connected: Promise<EventTransport> | undefined;
   #current: EventTransport | undefined;
   #closed = false;
@@ -80,7 +90,14 @@ export class EventBus {
     const inbox: Inbox = options.inbox ?? new MemoryInbox(options.inboxCapacity);
     const clock: Clock = options.clock ?? systemClock;
     const logger: Logger = options.logger ?? noopLogger;
-    this.#context = { catalog: this.#catalog, inbox, stats: this.#stats, clock, logger };
+    this.#context = {
+      catalog: this.#catalog,
+      inbox,
+      stats: this.#stats,
+      clock,
+      logger,
+      propagation: this.#propagation,
+    };
   }
 
   /** Connects to the broker (publish and subscribe connect on their own). */
@@ -128,6 +145,38 @@ export class EventBus {
    */
   async publish(event: EventEnvelope): Promise<void> {
     const checked = this.validate(event);
+    if (this.#propagation.current === undefined) return this.#send(checked, event);
+    return this.propagate(event, (stamped) => this.#send(checked, stamped));
+  }
+
+  /**
+   * Installs the context-propagation hook (one at a time: a new one replaces the last): each
+   * publish asks it to write the current context's headers into the envelope's
+   * `metadata.traceHeaders`, and each handler runs inside the context they carry. A hook that is
+   * not one throws BAD_REQUEST naming `hook`. Returns its removal (a no-op once replaced).
+   */
+  useContextPropagation(hook: ContextPropagation): () => void {
+    const checked = checkPropagationHook(hook);
+    this.#propagation.current = checked;
+    return () => {
+      if (this.#propagation.current === checked) this.#propagation.current = undefined;
+    };
+  }
+
+  /**
+   * Runs `send` with `event` carrying the propagation headers of the current context, through
+   * the hook. Without a hook, or for an event that already carries headers (an outbox row stamped
+   * when it was added, a republished event), `send` gets the event as it is: its context is the
+   * one where it was first published. @internal The outbox stamps events with it.
+   */
+  propagate<T>(event: EventEnvelope, send: (event: EventEnvelope) => Promise<T>): Promise<T> {
+    const hook = this.#propagation.current;
+    if (hook === undefined || hasPropagationHeaders(event)) return send(event);
+    const headers: PropagationHeaders = {};
+    return hook.publish(headers, event, () => send(withPropagationHeaders(event, headers)));
+  }
+
+  async #send(checked: EventEnvelope, event: EventEnvelope): Promise<void> {
     // Once connected, skip the wait on #ready(): it costs a turn of the event loop's microtasks.
     const transport = this.#current !== undefined && !this.#closed ? this.#current : await this.#ready();
     await transport.publish(checked.type, JSON.stringify(event), {

@@ -1,4 +1,5 @@
 import type { Clock, Logger } from '@clone/service-errors';
+import { type PropagationSlot, propagationHeadersOf } from './context-propagation';
 import { runWithCorrelationId } from './correlation';
 import { type DeadLetterError, describeError } from './dead-letter';
 import { type EventDefinition, parseEventData } from './define-event';
@@ -18,6 +19,8 @@ export interface ConsumerContext {
   readonly stats: EventStats;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The bus's context-propagation hook, read per delivery (installed or removed at any time). */
+  readonly propagation: PropagationSlot;
 }
 
 const ACK: Outcome = { action: 'ack' };
@@ -56,7 +59,14 @@ export function createDeliveryHandler(
     }
     const started = ctx.clock.now();
     try {
-      const result = runWithCorrelationId(event.correlationId, () => handler(event));
+      // Without a hook this is the same single closure as before: the check is all it costs.
+      const hook = ctx.propagation.current;
+      const result =
+        hook === undefined
+          ? runWithCorrelationId(event.correlationId, () => handler(event))
+          : hook.consume(propagationHeadersOf(event), event, spec.queue, () =>
+              runWithCorrelationId(event.correlationId, () => handler(event)),
+            );
       if (isThenable(result)) await result;
     } catch (error) {
       ctx.stats.handled(event.type, ctx.clock.now() - started, true);

@@ -1,3 +1,8 @@
+export {
+  type ContextPropagation,
+  type PropagationHeaders,
+  TRACE_HEADERS_KEY,
+} from './context-propagation';
 export { currentCorrelationId, runWithCorrelationId } from './correlation';
 export { createEventBus } from './create-event-bus';
 export type { DeadLetter, DeadLetterError, DeadLetterReason } from './dead-letter';

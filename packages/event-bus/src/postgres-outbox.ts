@@ -116,11 +116,15 @@ export class PostgresOutbox {
    */
   async add(client: SqlClient, event: EventEnvelope): Promise<void> {
     const checked = this.#bus.validate(event);
-    await client.query(`INSERT INTO ${this.#table} (event_id, event_type, body) VALUES ($1, $2, $3)`, [
-      checked.id,
-      checked.type,
-      JSON.stringify(event),
-    ]);
+    // The event is published, for tracing, where it is added: the bus's propagation hook stamps
+    // it with the caller's context here, and the relay's later publish keeps those headers.
+    await this.#bus.propagate(event, (stamped) =>
+      client.query(`INSERT INTO ${this.#table} (event_id, event_type, body) VALUES ($1, $2, $3)`, [
+        checked.id,
+        checked.type,
+        JSON.stringify(stamped),
+      ]),
+    );
   }
 
   /**

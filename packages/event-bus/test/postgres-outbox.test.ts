@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { noopLogger, systemClock } from '@clone/service-errors';
 import { type PostgresServer, startPostgres } from '@clone/test-servers';
 import pg from 'pg';
@@ -84,6 +85,31 @@ describe('PostgresOutbox', () => {
     const { rows } = await pool.query(`SELECT sent_at FROM ${table}`);
     expect(rows[0].sent_at).toBeInstanceOf(Date);
     expect(await outbox.relay()).toBe(0);
+  });
+
+  it('carries the context of the transaction that added the event, not the relay', async () => {
+    const { bus, outbox, handled, placeOrder } = await setup();
+    const storage = new AsyncLocalStorage<string>();
+    const asked: string[] = [];
+    const received: Array<Readonly<Record<string, string>>> = [];
+    bus.useContextPropagation({
+      publish(headers, event, send) {
+        asked.push(event.type);
+        headers.traceparent = storage.getStore() ?? 'none';
+        return send();
+      },
+      consume(headers, _event, _queue, handle) {
+        received.push(headers);
+        return handle();
+      },
+    });
+    await storage.run('placing-order', () => placeOrder('o-t'));
+    expect(asked).toEqual(['order.created']);
+    await storage.run('relay', () => outbox.relay());
+    await waitUntil(() => handled.length === 1, 'the event');
+    // The relay's publish keeps the stamped headers and asks the hook nothing more.
+    expect(asked).toEqual(['order.created']);
+    expect(received).toEqual([{ traceparent: 'placing-order' }]);
   });
 
   it('publishes nothing for a transaction that rolled back', async () => {

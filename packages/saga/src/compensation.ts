@@ -1,4 +1,5 @@
 import type { Clock, Logger, ServiceError } from '@clone/service-errors';
+import type { StepContextHook } from './step-context';
 import { type RetryLike, runAttempts } from './step-runner';
 import { toServiceError } from './user-callbacks';
 
@@ -30,6 +31,10 @@ export interface CompensationPlan<T extends CompensationTask> {
   logger: Logger;
   /** Aborts the compensation in flight (an orchestrator letting go of the saga). */
   signal?: AbortSignal | undefined;
+  /** The saga's type, as the hook is told; undefined for a builder saga. */
+  sagaType?: string | undefined;
+  /** Wraps each compensation attempt (`useStepContext`); undefined runs them as they are. */
+  hook?: StepContextHook | undefined;
   /** Before each compensation (write-ahead: record it as started). A throw stops the run. */
   starting?(task: T): Promise<void> | void;
   /** After each outcome, `error` undefined on success (record it). A throw stops the run. */
@@ -68,6 +73,11 @@ export async function runCompensations<T extends CompensationTask>(
         clock: plan.clock,
         label: task.label,
         service: task.service,
+        hook: plan.hook,
+        kind: 'compensation',
+        sagaId: plan.sagaId,
+        sagaType: plan.sagaType,
+        stepId: task.step,
       });
     } catch (e) {
       error = toServiceError(e, task.service);

@@ -82,6 +82,8 @@ export async function compensateSaga(runtime: SagaRuntime, run: Run): Promise<vo
   });
   await runCompensations(tasks, {
     sagaId: record.id,
+    sagaType: record.type,
+    hook: runtime.stepContext,
     clock,
     logger: runtime.logger,
     signal: run.compensations.signal,

@@ -33,6 +33,7 @@ import { markReady } from './run-forward';
 import { SagaHistory } from './saga-history';
 import { newRecord, newRun, type Run, type SagaRuntime, Suspended, suspend } from './saga-run';
 import { toInstance } from './saga-view';
+import { assertStepContextHook, type StepContextHook } from './step-context';
 import type { SagaStepDefinition, SagaStore } from './store';
 import { guardedLogger, nextId, toServiceError } from './user-callbacks';
 
@@ -92,6 +93,7 @@ export class SagaOrchestrator {
       emitter: this.#emitter,
       handlers: this.#handlers,
       stepRetries: new Map(),
+      stepContext: undefined,
     };
     this.#leases = new LeaseKeeper(this.#runtime, this.#active, () => this.recover());
     this.#target = { active: this.#active, history: this.#history };
@@ -112,6 +114,20 @@ export class SagaOrchestrator {
     listener: (e: SagaOrchestratorEvents[K]) => void,
   ): Unsubscribe {
     return this.#emitter.on(event, listener);
+  }
+
+  /**
+   * Installs the hook every step attempt and every compensation attempt runs inside
+   * (`traceSagaOrchestrator` of `@clone/telemetry` installs one, so a handler's calls are
+   * children of its step's span). One hook at a time; returns its removal. Throws BAD_REQUEST
+   * naming `hook` for anything without `runStep` and `runCompensation`.
+   */
+  useStepContext(hook: StepContextHook): () => void {
+    const checked = assertStepContextHook(hook, 'useStepContext', 'hook');
+    this.#runtime.stepContext = checked;
+    return () => {
+      if (this.#runtime.stepContext === checked) this.#runtime.stepContext = undefined;
+    };
   }
 
   /** Registers the handler steps name in `action`. */

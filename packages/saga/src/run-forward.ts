@@ -225,6 +225,11 @@ async function execute(
         clock,
         label: `Saga '${record.type}' step '${def.id}'`,
         service: def.service,
+        hook: runtime.stepContext,
+        kind: 'step',
+        sagaId: record.id,
+        sagaType: record.type,
+        stepId: def.id,
       },
     );
     const result = value === undefined ? null : value;

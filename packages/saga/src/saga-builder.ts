@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { type CompensationFailure, type CompensationTask, runCompensations } from './compensation';
 import { dictionary } from './dictionary';
 import { defaultCompensationRetry } from './retry';
+import { stepContextOption } from './step-context';
 import { retryOption, runAttempts } from './step-runner';
 import { guardedLogger, nextId, toServiceError } from './user-callbacks';
 
@@ -69,6 +70,8 @@ const sagaOptionsSchema = z.strictObject({
   compensationRetry: retryOption().optional(),
   clock: clockOption<Clock>().optional(),
   logger: loggerOption<Logger>().optional(),
+  /** Runs each action and compensation attempt inside the hook (e.g. a tracing span's context). */
+  stepContext: stepContextOption().optional(),
 });
 
 /** Options of {@link createSaga}. */
@@ -180,6 +183,10 @@ export class SagaBuilder<Ctx> {
             signal: options.signal,
             clock,
             label: `saga step '${step.name}'`,
+            hook: this.#options.stepContext,
+            kind: 'step',
+            sagaId,
+            stepId: step.name,
           },
         );
         completed.push(step);
@@ -227,6 +234,7 @@ export class SagaBuilder<Ctx> {
       }
       ({ compensated: compensatedSteps, failures: compensationErrors } = await runCompensations(tasks, {
         sagaId,
+        hook: this.#options.stepContext,
         clock,
         logger,
       }));

@@ -9,6 +9,7 @@ import type {
   StepExecution,
   SuspendReason,
 } from './orchestrator-types';
+import type { StepContextHook } from './step-context';
 import type { RetryLike } from './step-runner';
 import type { SagaRecord, SagaStepDefinition, SagaStore, StepState } from './store';
 import { toServiceError } from './user-callbacks';
@@ -24,6 +25,8 @@ export interface SagaRuntime {
   readonly handlers: HandlerRegistry;
   /** Step retry policies by `retryAttempts`: sagas share them. */
   readonly stepRetries: Map<number, RetryLike | undefined>;
+  /** Wraps each step and compensation attempt (`useStepContext`); mutable: installed later. */
+  stepContext: StepContextHook | undefined;
 }
 
 /** Thrown inside a run when this orchestrator must stop driving it. */

@@ -1,5 +1,6 @@
 import { type Clock, ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import { z } from 'zod';
+import type { StepAttempt, StepContextHook } from './step-context';
 import { toServiceError } from './user-callbacks';
 
 /**
@@ -30,19 +31,32 @@ export interface AttemptOptions {
   /** Names the step in a timeout error. */
   label: string;
   service?: string | undefined;
+  /** Wraps each attempt (`useStepContext`); undefined runs attempts as they are. */
+  hook?: StepContextHook | undefined;
+  /** Which of the hook's methods wraps the attempts. */
+  kind: 'step' | 'compensation';
+  sagaId: string;
+  /** The saga's type; undefined for a builder saga. */
+  sagaType?: string | undefined;
+  /** The step's id (orchestrator) or name (builder). */
+  stepId: string;
 }
 
 /**
  * Runs `fn` under the retry policy, each attempt under its own timeout. An attempt settles
  * when its timeout fires or the caller aborts even if `fn` ignores its signal: a saga must not
- * hang on a handler that never returns, and the abort tells the handler to stop.
+ * hang on a handler that never returns, and the abort tells the handler to stop. With a
+ * `hook`, each attempt runs inside it: the one place both the orchestrator's and the builder's
+ * steps and compensations pass through.
  */
 export function runAttempts<T>(
   fn: (signal: AbortSignal, attempt: number) => Promise<T> | T,
   options: AttemptOptions,
 ): Promise<T> {
+  const { hook } = options;
+  const run = hook === undefined ? fn : inHook(fn, hook, options);
   const once = (signal: AbortSignal | undefined, attempt: number): Promise<T> =>
-    attemptWithTimeout((s) => fn(s, attempt), signal, options);
+    attemptWithTimeout((s) => run(s, attempt), signal, options);
   if (options.retry === undefined) return once(options.signal, 1);
   try {
     // A user's policy may throw instead of rejecting: still one rejected promise for the caller.
@@ -52,6 +66,19 @@ export function runAttempts<T>(
   } catch (error) {
     return Promise.reject(toServiceError(error, options.service));
   }
+}
+
+/** `fn` with each call inside the hook: its result and its throw are the attempt's, unchanged. */
+function inHook<T>(
+  fn: (signal: AbortSignal, attempt: number) => Promise<T> | T,
+  hook: StepContextHook,
+  { kind, sagaId, sagaType, stepId, service }: AttemptOptions,
+): (signal: AbortSignal, attempt: number) => Promise<T> | T {
+  return (signal, attempt) => {
+    const at: StepAttempt = { sagaId, sagaType, stepId, service, attempt };
+    const call = (): Promise<T> | T => fn(signal, attempt);
+    return kind === 'step' ? hook.runStep(at, call) : hook.runCompensation(at, call);
+  };
 }
 
 function attemptWithTimeout<T>(

@@ -12,6 +12,13 @@ export {
 } from './communication-metrics';
 export { instrumentServiceRegistry, type RegistryEvents, type RegistrySource } from './discovery-metrics';
 export { type EventBusSource, instrumentEventBus } from './event-bus-metrics';
+export {
+  type EventPropagationHook,
+  type TracedEvent,
+  type TracedEventBusSource,
+  type TraceEventBusOptions,
+  traceEventBus,
+} from './event-bus-tracing';
 export { extractTraceContext, type HeaderCarrier, injectTraceHeaders } from './header-propagation';
 export { type HealthEvents, instrumentHealthMonitor } from './health-metrics';
 export type { EventSource, InstrumentationOptions } from './instrumentation-options';
@@ -19,7 +26,13 @@ export { AttributeKeys, CIRCUIT_STATE_VALUE, DURATION_BUCKETS_MS, MetricNames } 
 export { instrumentBulkhead, instrumentCircuitBreaker, instrumentRetryPolicy } from './policy-metrics';
 export { type ProviderOptions, SCOPE_NAME, SCOPE_VERSION } from './providers';
 export { instrumentSagaOrchestrator, type SagaEvents } from './saga-metrics';
-export { type SagaTracing, traceSagaOrchestrator } from './saga-tracing';
+export {
+  type SagaStepAttempt,
+  type SagaStepContext,
+  type SagaTracing,
+  type TracedSagaSource,
+  traceSagaOrchestrator,
+} from './saga-tracing';
 export { type FieldsFirstLogger, type TraceLoggerOptions, withTraceContext } from './trace-logger';
 export { createTracer, Tracer, type TracerOptions, TracerSpan } from './tracer';
 export { type TracedRequest, tracingMiddleware } from './tracing-middleware';

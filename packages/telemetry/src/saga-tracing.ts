@@ -9,11 +9,33 @@ import { AttributeKeys as A } from './metric-names';
 import { resolveTracer } from './providers';
 import type { SagaEvents } from './saga-metrics';
 
+/** Which step attempt a {@link SagaStepContext} wraps (`@clone/saga`'s `StepAttempt`, by shape). */
+export interface SagaStepAttempt {
+  sagaId: string;
+  stepId: string;
+}
+
+/**
+ * The hook an orchestrator runs each step and compensation attempt inside
+ * (`@clone/saga`'s `StepContextHook`, by shape: this package does not depend on the saga's).
+ */
+export interface SagaStepContext {
+  runStep<T>(attempt: SagaStepAttempt, fn: () => T): T;
+  runCompensation<T>(attempt: SagaStepAttempt, fn: () => T): T;
+}
+
+/** What {@link traceSagaOrchestrator} needs of a `SagaOrchestrator`. */
+export interface TracedSagaSource extends EventSource<SagaEvents> {
+  /** Installs the per-attempt hook (an orchestrator that has it); returns its removal. */
+  useStepContext?(hook: SagaStepContext): () => void;
+}
+
 /** The spans of sagas and their steps; see {@link traceSagaOrchestrator}. */
 export interface SagaTracing {
   /**
    * Runs `fn` in the context of the step's span, so the calls it makes are the step's
-   * children: what the orchestrator calls around each step action (or a handler itself).
+   * children. An orchestrator with `useStepContext` already runs every handler so; this is
+   * for a source without it. `<stepId>#compensation` names a step's compensation span.
    * Without a span for that step it just runs `fn`.
    */
   withStep<T>(sagaId: string, stepId: string, fn: () => T): T;
@@ -24,10 +46,13 @@ export interface SagaTracing {
 /**
  * A span per saga (`saga <type>`, a child of the context that started it) and per step
  * execution and compensation (children of the saga's), built from the orchestrator's events.
- * Outcomes become span status; retries and compensation start are span events.
+ * Outcomes become span status; retries are span events. An orchestrator with `useStepContext`
+ * gets a hook installed that runs every step attempt inside its step's span and every
+ * compensation attempt inside its compensation's span, so the calls handlers make are their
+ * children without the handlers knowing; `stop()` removes it.
  */
 export function traceSagaOrchestrator(
-  source: EventSource<SagaEvents>,
+  source: TracedSagaSource,
   options?: InstrumentationOptions,
 ): SagaTracing {
   const tracer = resolveTracer(parseInstrumentationOptions(options, 'traceSagaOrchestrator'));
@@ -35,6 +60,11 @@ export function traceSagaOrchestrator(
   const sagas = new Map<string, { span: Span; context: Context }>();
   const steps = new Map<string, { span: Span; context: Context }>();
   const key = (sagaId: string, stepId: string): string => `${sagaId}\0${stepId}`;
+  const within = <T>(k: string, fn: () => T): T => {
+    const step = steps.get(k);
+    return step === undefined ? fn() : context.with(step.context, fn);
+  };
+  const compensationOf = (stepId: string): string => `${stepId}#compensation`;
   const endSaga = (sagaId: string, ok: boolean, message = ''): void => {
     const saga = sagas.get(sagaId);
     if (saga === undefined) return;
@@ -91,17 +121,22 @@ export function traceSagaOrchestrator(
     source.on('step:completed', (e) => endChild(e.sagaId, e.stepId)),
     source.on('step:failed', (e) => endChild(e.sagaId, e.stepId, e.error)),
     source.on('compensation:started', (e) =>
-      startChild(e.sagaId, `${e.stepId}#compensation`, `compensate ${e.stepId}`, { [A.sagaStep]: e.stepId }),
+      startChild(e.sagaId, compensationOf(e.stepId), `compensate ${e.stepId}`, { [A.sagaStep]: e.stepId }),
     ),
-    source.on('compensation:completed', (e) => endChild(e.sagaId, `${e.stepId}#compensation`)),
-    source.on('compensation:failed', (e) => endChild(e.sagaId, `${e.stepId}#compensation`, e.error)),
+    source.on('compensation:completed', (e) => endChild(e.sagaId, compensationOf(e.stepId))),
+    source.on('compensation:failed', (e) => endChild(e.sagaId, compensationOf(e.stepId), e.error)),
   ];
+  if (typeof source.useStepContext === 'function') {
+    offs.push(
+      source.useStepContext({
+        runStep: (at, fn) => within(key(at.sagaId, at.stepId), fn),
+        runCompensation: (at, fn) => within(key(at.sagaId, compensationOf(at.stepId)), fn),
+      }),
+    );
+  }
   const stopListening = unsubscribeAll(offs);
   return {
-    withStep(sagaId, stepId, fn) {
-      const step = steps.get(key(sagaId, stepId));
-      return step === undefined ? fn() : context.with(step.context, fn);
-    },
+    withStep: (sagaId, stepId, fn) => within(key(sagaId, stepId), fn),
     stop() {
       stopListening();
       for (const open of [...steps.values(), ...sagas.values()]) {
