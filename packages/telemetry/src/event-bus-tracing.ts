@@ -113,23 +113,7 @@ function tracingHook(tracer: Tracer, system: string, busName: string | undefined
       const inSpan = trace.setSpan(parent, span);
       // The event carries the producer span's context: the consumer span becomes its child.
       injectTraceHeaders(headers, inSpan);
-      let sent: ReturnType<typeof send>;
-      try {
-        sent = context.with(inSpan, send);
-      } catch (error) {
-        endWith(span, error);
-        throw error;
-      }
-      return sent.then(
-        (value) => {
-          endWith(span, undefined);
-          return value;
-        },
-        (error: unknown) => {
-          endWith(span, error);
-          throw error;
-        },
-      );
+      return endWhenSettled(span, () => context.with(inSpan, send));
     },
     consume(headers, event, queue, handle) {
       // A fresh root, not the active context: what the transport happens to run in (the
@@ -140,27 +124,7 @@ function tracingHook(tracer: Tracer, system: string, busName: string | undefined
         { kind: SpanKind.CONSUMER, attributes: { ...attributes(event, 'process'), [M.subscription]: queue } },
         parent,
       );
-      let result: ReturnType<typeof handle>;
-      try {
-        result = context.with(trace.setSpan(parent, span), handle);
-      } catch (error) {
-        endWith(span, error);
-        throw error;
-      }
-      if (!isThenable(result)) {
-        endWith(span, undefined);
-        return result;
-      }
-      return result.then(
-        (value) => {
-          endWith(span, undefined);
-          return value;
-        },
-        (error: unknown) => {
-          endWith(span, error);
-          throw error;
-        },
-      ) as typeof result;
+      return endWhenSettled(span, () => context.with(trace.setSpan(parent, span), handle));
     },
   };
 }
@@ -173,6 +137,31 @@ function endWith(span: Span, error: unknown): void {
     span.setStatus({ code: SpanStatusCode.ERROR, message: String(e?.message ?? error) });
   }
   span.end();
+}
+
+/** Runs `run` and ends `span` with its outcome: at once, or when the promise it returns settles. */
+function endWhenSettled<T>(span: Span, run: () => T): T {
+  let result: T;
+  try {
+    result = run();
+  } catch (error) {
+    endWith(span, error);
+    throw error;
+  }
+  if (!isThenable(result)) {
+    endWith(span, undefined);
+    return result;
+  }
+  return result.then(
+    (value) => {
+      endWith(span, undefined);
+      return value;
+    },
+    (error: unknown) => {
+      endWith(span, error);
+      throw error;
+    },
+  ) as T;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
