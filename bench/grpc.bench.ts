@@ -1,6 +1,6 @@
 /**
- * `pnpm bench:grpc`: unary calls over loopback, client and server in this process. Sequential
- * latency (p50/p99 of single calls) and throughput (calls/s with 64 in flight) for
+ * `pnpm bench:grpc`: unary calls over loopback. Section A, client and server in this process:
+ * sequential latency (p50/p99 of single calls) and throughput (calls/s with 64 in flight) for
  *   - bare grpc-js: generated client, no interceptors, plain server;
  *   - the same with the metadata and deadline the facade sends (token, correlation id), to
  *     tell the cost of those bytes in grpc-js and HTTP/2 from the cost of the library;
@@ -16,11 +16,21 @@
  *     interceptors): with no SDK registered, and with the SDK (metrics, a batch span processor);
  *     and @opentelemetry/instrumentation-grpc 0.223 on bare grpc-js with the same SDK; those
  *     ratios again from short windows of the two compared rows back to back (paired).
+ *   In section A every figure is client + server: their spans, their CPU, and the 2 cores
+ *   they share.
+ * Section B, the server in a child process (bench/grpc-bench-server.ts: createServiceServer
+ * with no telemetry, the same process for every row), only the client here: the facade
+ * uninstrumented, instrumented with no SDK, and instrumented with the SDK; the same figures and
+ * paired ratios, and the CPU per call of each process apart. That is what the facade's
+ * instrumentation costs its caller in a deployment, where the callee is another process.
  * Rounds are interleaved so drift in machine load hits every row alike.
  */
 
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import {
   ClientFactory,
   clientConstructor,
@@ -105,8 +115,11 @@ async function sequential(call: Call, n: number): Promise<number[]> {
   return out;
 }
 
-/** Calls/s at IN_FLIGHT concurrency, and this process's CPU time per call (client + server). */
-async function throughput(call: Call, ms: number): Promise<{ rate: number; cpuNs: number }> {
+/**
+ * Calls/s at IN_FLIGHT concurrency, the calls made, and this process's CPU time per call (client
+ * + server in section A, the client alone in section B).
+ */
+async function throughput(call: Call, ms: number): Promise<{ rate: number; cpuNs: number; calls: number }> {
   let done = 0;
   const cpu = process.cpuUsage();
   const end = performance.now() + ms;
@@ -122,10 +135,58 @@ async function throughput(call: Call, ms: number): Promise<{ rate: number; cpuNs
   return {
     rate: (done * 1000) / (performance.now() - start),
     cpuNs: ((used.user + used.system) * 1000) / done,
+    calls: done,
+  };
+}
+
+/**
+ * Starts bench/grpc-bench-server.ts in a child process (TypeScript sources through tsx, as this
+ * process runs) and resolves its port; `cpuNs()` asks it for its CPU time so far.
+ */
+async function startChildServer(): Promise<{
+  port: number;
+  cpuNs(): Promise<number>;
+  close(): Promise<void>;
+}> {
+  const file = fileURLToPath(new URL('./grpc-bench-server.ts', import.meta.url));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@clone/source', file],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
+  const next = <T>(pick: (m: unknown) => T | undefined): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const onMessage = (m: unknown): void => {
+        const value = pick(m);
+        if (value === undefined) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(value);
+      };
+      const onExit = (): void => reject(new Error('bench server exited'));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+  const port = await next((m) => (m as { port?: number }).port);
+  return {
+    port,
+    cpuNs: () => {
+      const answer = next((m) => (m as { cpu?: NodeJS.CpuUsage }).cpu);
+      child.send('cpu');
+      return answer.then((c) => (c.user + c.system) * 1000);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.send('close');
+      }),
   };
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = loadavg()[0]!;
+  // Section B's callee, started first so it is up and warm by the time its section runs.
+  const childServer = await startChildServer();
   // Plain grpc-js server for the bare and nice-grpc rows.
   const plain = new grpc.Server();
   plain.addService(serviceDefinition('asr'), {
@@ -262,13 +323,37 @@ async function main(): Promise<void> {
       );
     return { server, manager, telemetry, call };
   };
+  // Section B: the facade in this process calling the server in the child, uninstrumented or
+  // instrumented exactly as in `instrumented` (client side only: the server is the child's).
+  const remoteFacade = (providers?: Parameters<typeof instrumentCommunication>[1]) => {
+    const manager = new ServiceCommunicationManager({
+      serviceId: 'bench-1',
+      serviceName: 'bench',
+      jwtSecret: SECRET,
+      tokenExpirySeconds: 3600,
+      healthCheckIntervalMs: 30000,
+      enableServiceDiscovery: true,
+      ...(providers ? { client: { interceptors: [tracingClientInterceptor(providers)] } } : {}),
+    });
+    if (providers) instrumentCommunication(manager, providers);
+    const telemetry = providers ? traceCommunication(manager, providers) : undefined;
+    const client = manager.createASRClient({ host: '127.0.0.1', port: childServer.port }, ['asr:read']);
+    const call: Call = () =>
+      manager.executeServiceCall('asr', () =>
+        client.promises.Transcribe(request as Parameters<typeof client.promises.Transcribe>[0]),
+      );
+    return { manager, telemetry, call };
+  };
   // Built before anything is registered (an application without an SDK); the SDK then comes.
   const noSdk = await instrumented({});
+  const remotePlain = remoteFacade();
+  const remoteNoSdk = remoteFacade({});
   const sdk = otelSdk();
   const withSdk = await instrumented({
     meterProvider: sdk.meterProvider,
     tracerProvider: sdk.tracerProvider,
   });
+  const remoteSdk = remoteFacade({ meterProvider: sdk.meterProvider, tracerProvider: sdk.tracerProvider });
   // @opentelemetry/instrumentation-grpc patches grpc-js itself (client prototype, Server.register):
   // applied to the loaded module for its row only, on a plain server registered while patched.
   const grpcModule = createRequire(import.meta.url)('@grpc/grpc-js') as typeof grpc;
@@ -372,8 +457,14 @@ async function main(): Promise<void> {
         .join(' / '),
     },
   }));
-  printTable('Unary gRPC over loopback, sequential latency (p50; lower is better)', seqRows);
-  printTable(`Unary gRPC over loopback, throughput at ${IN_FLIGHT} in flight (higher is better)`, rateRows);
+  process.stdout.write(
+    '\n=== Section A: client and server in this process (every figure is client + server) ===\n',
+  );
+  printTable('A. Unary gRPC over loopback, sequential latency (p50; lower is better)', seqRows);
+  printTable(
+    `A. Unary gRPC over loopback, throughput at ${IN_FLIGHT} in flight (higher is better; CPU/call is client + server)`,
+    rateRows,
+  );
 
   const row = (rows: Row[], name: string): number => rows.find((r) => r.name === name)!.value;
   const cpu = (name: string): number => median(cpus.get(name)!);
@@ -401,7 +492,7 @@ async function main(): Promise<void> {
 
   const ratio = (rows: Row[], a: string, b: string): string => (row(rows, a) / row(rows, b)).toFixed(3);
   process.stdout.write(
-    `\ntelemetry, no SDK vs uninstrumented facade: p50 ${ratio(seqRows, FACADE_NO_SDK, FACADE)}x (target ≤ 1.03x), ` +
+    `\nA. telemetry (client + server in this process), no SDK vs uninstrumented facade: p50 ${ratio(seqRows, FACADE_NO_SDK, FACADE)}x (target ≤ 1.03x), ` +
       `throughput ${ratio(rateRows, FACADE_NO_SDK, FACADE)}x, CPU per call ${(cpu(FACADE_NO_SDK) / cpu(FACADE)).toFixed(3)}x\n` +
       `telemetry with the SDK vs uninstrumented facade: throughput ${ratio(rateRows, FACADE_SDK, FACADE)}x (target ≥ 0.85x), ` +
       `p50 ${ratio(seqRows, FACADE_SDK, FACADE)}x, CPU per call +${formatNs(cpu(FACADE_SDK) - cpu(FACADE))}\n` +
@@ -432,7 +523,7 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(
-    `\nPaired (${PAIR_ROUNDS} pairs of ${PAIR_MS} ms windows, ${IN_FLIGHT} in flight; median of the pair ratios):\n`,
+    `\nA. Paired (${PAIR_ROUNDS} pairs of ${PAIR_MS} ms windows, ${IN_FLIGHT} in flight; median of the pair ratios):\n`,
   );
   for (const [a, b] of pairs) {
     process.stdout.write(
@@ -440,6 +531,117 @@ async function main(): Promise<void> {
     );
   }
 
+  // Section B: the server in a child process, the same for every row; this process's CPU is
+  // the client's alone, and the child's is asked for around each window.
+  const REMOTE = 'B. facade, uninstrumented';
+  const REMOTE_NO_SDK = 'B. facade + telemetry, no SDK';
+  const REMOTE_SDK = 'B. facade + telemetry, SDK (metrics, batch spans)';
+  const remoteCases: [string, Call][] = [
+    [REMOTE, remotePlain.call],
+    [REMOTE_NO_SDK, remoteNoSdk.call],
+    [REMOTE_SDK, remoteSdk.call],
+  ];
+  const remoteWindow = async (call: Call, ms: number) => {
+    const before = await childServer.cpuNs();
+    const result = await throughput(call, ms);
+    return { ...result, serverCpuNs: ((await childServer.cpuNs()) - before) / result.calls };
+  };
+  const bLatencies = new Map<string, number[]>(remoteCases.map(([n]) => [n, []]));
+  const bRates = new Map<string, number[]>(remoteCases.map(([n]) => [n, []]));
+  const bCpus = new Map<string, number[]>(remoteCases.map(([n]) => [n, []]));
+  const bServerCpus = new Map<string, number[]>(remoteCases.map(([n]) => [n, []]));
+  for (const [, call] of remoteCases) {
+    await sequential(call, 300); // warm-up: connection, JIT, token cache
+    await throughput(call, 300);
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    // Each row goes first in turn.
+    const order = remoteCases.map((_, i) => remoteCases[(i + round) % remoteCases.length]!);
+    for (const [name, call] of order)
+      bLatencies.get(name)!.push(...(await sequential(call, SEQUENTIAL_CALLS / ROUNDS)));
+    for (const [name, call] of order) {
+      const { rate, cpuNs, serverCpuNs } = await remoteWindow(call, THROUGHPUT_MS);
+      bRates.get(name)!.push(rate);
+      bCpus.get(name)!.push(cpuNs);
+      bServerCpus.get(name)!.push(serverCpuNs);
+    }
+  }
+  const bSeqRows: Row[] = remoteCases.map(([name]) => {
+    const s = summarize(bLatencies.get(name)!);
+    return {
+      name,
+      value: s.medianNs,
+      unit: 'ns',
+      baseline: REMOTE,
+      extra: { p99: formatNs(s.p99Ns), calls: s.samples },
+    };
+  });
+  const bRateRows: Row[] = remoteCases.map(([name]) => ({
+    name,
+    value: median(bRates.get(name)!),
+    unit: 'calls/s',
+    baseline: REMOTE,
+    extra: {
+      'client CPU/call': formatNs(median(bCpus.get(name)!)),
+      'server CPU/call': formatNs(median(bServerCpus.get(name)!)),
+      rounds: bRates
+        .get(name)!
+        .map((r) => Math.round(r))
+        .join(' / '),
+    },
+  }));
+  process.stdout.write(
+    '\n=== Section B: server in a child process (no telemetry, the same for every row); ' +
+      'client figures are the facade alone ===\n',
+  );
+  printTable('B. Unary gRPC to a child-process server, sequential latency (p50; lower is better)', bSeqRows);
+  printTable(
+    `B. Unary gRPC to a child-process server, throughput at ${IN_FLIGHT} in flight (higher is better)`,
+    bRateRows,
+  );
+  const bCpu = (name: string): number => median(bCpus.get(name)!);
+  const sdkRatio = row(bRateRows, REMOTE_SDK) / row(bRateRows, REMOTE);
+  process.stdout.write(
+    `\nB. facade telemetry (client side only), no SDK vs uninstrumented: p50 ${ratio(bSeqRows, REMOTE_NO_SDK, REMOTE)}x (target ≤ 1.03x), ` +
+      `throughput ${ratio(bRateRows, REMOTE_NO_SDK, REMOTE)}x, client CPU per call ${(bCpu(REMOTE_NO_SDK) / bCpu(REMOTE)).toFixed(3)}x\n` +
+      `B. facade telemetry with the SDK vs uninstrumented: throughput ${sdkRatio.toFixed(3)}x ` +
+      `(target ≥ 0.85x: ${sdkRatio >= 0.85 ? 'met' : 'MISSED'}), p50 ${ratio(bSeqRows, REMOTE_SDK, REMOTE)}x, ` +
+      `client CPU per call ${(bCpu(REMOTE_SDK) / bCpu(REMOTE)).toFixed(3)}x (+${formatNs(bCpu(REMOTE_SDK) - bCpu(REMOTE))})\n`,
+  );
+  const bPairs: [string, string][] = [
+    [REMOTE_NO_SDK, REMOTE],
+    [REMOTE_SDK, REMOTE],
+  ];
+  const bCallOf = new Map(remoteCases);
+  const bPairRates = new Map<string, number[]>(bPairs.map(([a]) => [a, []]));
+  const bPairCpus = new Map<string, number[]>(bPairs.map(([a]) => [a, []]));
+  for (let round = 0; round < PAIR_ROUNDS; round++) {
+    for (const [a, b] of bPairs) {
+      const [first, second] = round % 2 === 0 ? [a, b] : [b, a];
+      const x = await throughput(bCallOf.get(first)!, PAIR_MS);
+      const y = await throughput(bCallOf.get(second)!, PAIR_MS);
+      const [ra, rb] = first === a ? [x, y] : [y, x];
+      bPairRates.get(a)!.push(ra.rate / rb.rate);
+      bPairCpus.get(a)!.push(ra.cpuNs / rb.cpuNs);
+    }
+  }
+  process.stdout.write(
+    `\nB. Paired (${PAIR_ROUNDS} pairs of ${PAIR_MS} ms windows, ${IN_FLIGHT} in flight, alternating order; median of the pair ratios):\n`,
+  );
+  for (const [a, b] of bPairs) {
+    process.stdout.write(
+      `  ${a} / ${b}: throughput ${median(bPairRates.get(a)!).toFixed(3)}x, client CPU per call ${median(bPairCpus.get(a)!).toFixed(3)}x\n`,
+    );
+  }
+  process.stdout.write(
+    `\nload (1-minute average): ${loadAtStart.toFixed(2)} at start -> ${loadavg()[0]!.toFixed(2)} at end\n`,
+  );
+
+  for (const r of [remotePlain, remoteNoSdk, remoteSdk]) {
+    r.telemetry?.stop();
+    await r.manager.close();
+  }
+  await childServer.close();
   bareOtel.close();
   plainOtel.forceShutdown();
   for (const i of [noSdk, withSdk]) {
