@@ -41,16 +41,12 @@ import {
 import { instrumentCommunication, traceCommunication } from '@clone/telemetry';
 import { tracingClientInterceptor, tracingServerInterceptor } from '@clone/telemetry/grpc';
 import * as grpc from '@grpc/grpc-js';
-import { context, propagation } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { type CompatServiceDefinition, createChannel, createClientFactory } from 'nice-grpc';
 import { deadlineMiddleware } from 'nice-grpc-client-middleware-deadline';
 import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
 import { formatNs, printTable, type Row, summarize } from './harness';
+import { otelSdk } from './otel-sdk';
 
 const SECRET = 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 const SEQUENTIAL_CALLS = Number(process.env.BENCH_SEQUENTIAL ?? 2_000);
@@ -75,35 +71,6 @@ const answer = {
 };
 
 type Call = () => Promise<unknown>;
-
-/** A metric reader nobody collects from: the SDK aggregates every recording, as for an exporter. */
-class HeldReader extends MetricReader {
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
-
-/**
- * The SDK an application would register: metrics aggregated, spans through a batch processor to
- * an exporter that drops them. Passed explicitly, so the "no SDK" rows of the same run stay
- * without one. The context manager and W3C propagator are global, as in an application.
- */
-function otelSdk() {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(
-    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
-  );
-  const meterProvider = new MeterProvider({ readers: [new HeldReader()] });
-  const exporter = {
-    export: (_spans: unknown, done: (r: { code: number }) => void) => done({ code: 0 }),
-    shutdown: async () => {},
-  };
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] });
-  return {
-    meterProvider,
-    tracerProvider,
-    shutdown: () => Promise.all([meterProvider.shutdown(), tracerProvider.shutdown()]),
-  };
-}
 
 async function sequential(call: Call, n: number): Promise<number[]> {
   const out: number[] = [];
@@ -137,6 +104,38 @@ async function throughput(call: Call, ms: number): Promise<{ rate: number; cpuNs
     cpuNs: ((used.user + used.system) * 1000) / done,
     calls: done,
   };
+}
+
+/** The middle value (the upper one of an even count). */
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
+type Window = (name: string, ms: number) => Promise<{ rate: number; cpuNs: number }>;
+
+/**
+ * Paired ratios: short windows of the compared rows back to back, PAIR_ROUNDS times, which row
+ * goes first alternating (so neither always follows the other's garbage); the medians of each
+ * pair's throughput and CPU-per-call ratios. On a shared machine the load drifts within a round
+ * of a table; within one pair of windows it barely does.
+ */
+async function pairedRatios(
+  pairs: readonly [string, string][],
+  window: Window,
+): Promise<Map<string, { rate: number; cpu: number }>> {
+  const rates = new Map<string, number[]>(pairs.map(([a]) => [a, []]));
+  const cpus = new Map<string, number[]>(pairs.map(([a]) => [a, []]));
+  for (let round = 0; round < PAIR_ROUNDS; round++) {
+    for (const [a, b] of pairs) {
+      const [first, second] = round % 2 === 0 ? [a, b] : [b, a];
+      const x = await window(first, PAIR_MS);
+      const y = await window(second, PAIR_MS);
+      const [ra, rb] = first === a ? [x, y] : [y, x];
+      rates.get(a)!.push(ra.rate / rb.rate);
+      cpus.get(a)!.push(ra.cpuNs / rb.cpuNs);
+    }
+  }
+  return new Map(pairs.map(([a]) => [a, { rate: median(rates.get(a)!), cpu: median(cpus.get(a)!) }]));
 }
 
 /**
@@ -432,7 +431,6 @@ async function main(): Promise<void> {
     }
   }
 
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const seqRows: Row[] = cases.map(([name]) => {
     const s = summarize(latencies.get(name)!);
     return {
@@ -500,34 +498,20 @@ async function main(): Promise<void> {
       `p50 ${ratio(seqRows, BARE_OTEL, BARE)}x, CPU per call +${formatNs(cpu(BARE_OTEL) - cpu(BARE))}\n`,
   );
 
-  // The telemetry ratios again, paired: short windows of the compared rows back to back, many
-  // times, and the median of each window pair's ratio. On a shared machine the load drifts
-  // within a round of the table above (15 s); within one pair of windows it barely does.
+  // The telemetry ratios again, paired (see pairedRatios).
   const pairs: [string, string][] = [
     [FACADE_NO_SDK, FACADE],
     [FACADE_SDK, FACADE],
     [BARE_OTEL, BARE],
   ];
   const callOf = new Map(cases);
-  const pairRates = new Map<string, number[]>(pairs.map(([a]) => [a, []]));
-  const pairCpus = new Map<string, number[]>(pairs.map(([a]) => [a, []]));
-  for (let round = 0; round < PAIR_ROUNDS; round++) {
-    for (const [a, b] of pairs) {
-      // Alternate which row goes first, so neither always follows the other's garbage.
-      const [first, second] = round % 2 === 0 ? [a, b] : [b, a];
-      const x = await throughputOf(first, callOf.get(first)!, PAIR_MS);
-      const y = await throughputOf(second, callOf.get(second)!, PAIR_MS);
-      const [ra, rb] = first === a ? [x, y] : [y, x];
-      pairRates.get(a)!.push(ra.rate / rb.rate);
-      pairCpus.get(a)!.push(ra.cpuNs / rb.cpuNs);
-    }
-  }
+  const paired = await pairedRatios(pairs, (name, ms) => throughputOf(name, callOf.get(name)!, ms));
   process.stdout.write(
     `\nA. Paired (${PAIR_ROUNDS} pairs of ${PAIR_MS} ms windows, ${IN_FLIGHT} in flight; median of the pair ratios):\n`,
   );
   for (const [a, b] of pairs) {
     process.stdout.write(
-      `  ${a} / ${b}: throughput ${median(pairRates.get(a)!).toFixed(3)}x, CPU per call ${median(pairCpus.get(a)!).toFixed(3)}x\n`,
+      `  ${a} / ${b}: throughput ${paired.get(a)!.rate.toFixed(3)}x, CPU per call ${paired.get(a)!.cpu.toFixed(3)}x\n`,
     );
   }
 
@@ -613,24 +597,13 @@ async function main(): Promise<void> {
     [REMOTE_SDK, REMOTE],
   ];
   const bCallOf = new Map(remoteCases);
-  const bPairRates = new Map<string, number[]>(bPairs.map(([a]) => [a, []]));
-  const bPairCpus = new Map<string, number[]>(bPairs.map(([a]) => [a, []]));
-  for (let round = 0; round < PAIR_ROUNDS; round++) {
-    for (const [a, b] of bPairs) {
-      const [first, second] = round % 2 === 0 ? [a, b] : [b, a];
-      const x = await throughput(bCallOf.get(first)!, PAIR_MS);
-      const y = await throughput(bCallOf.get(second)!, PAIR_MS);
-      const [ra, rb] = first === a ? [x, y] : [y, x];
-      bPairRates.get(a)!.push(ra.rate / rb.rate);
-      bPairCpus.get(a)!.push(ra.cpuNs / rb.cpuNs);
-    }
-  }
+  const bPaired = await pairedRatios(bPairs, (name, ms) => throughput(bCallOf.get(name)!, ms));
   process.stdout.write(
     `\nB. Paired (${PAIR_ROUNDS} pairs of ${PAIR_MS} ms windows, ${IN_FLIGHT} in flight, alternating order; median of the pair ratios):\n`,
   );
   for (const [a, b] of bPairs) {
     process.stdout.write(
-      `  ${a} / ${b}: throughput ${median(bPairRates.get(a)!).toFixed(3)}x, client CPU per call ${median(bPairCpus.get(a)!).toFixed(3)}x\n`,
+      `  ${a} / ${b}: throughput ${bPaired.get(a)!.rate.toFixed(3)}x, client CPU per call ${bPaired.get(a)!.cpu.toFixed(3)}x\n`,
     );
   }
   process.stdout.write(

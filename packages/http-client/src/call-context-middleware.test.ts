@@ -1,18 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { json, startServer, type TestServer } from '../test/servers';
+import { describe, expect, it } from 'vitest';
+import { json, testScope } from '../test/servers';
 import { callContextMiddleware, currentCallContext, withCallContext } from './call-context-middleware';
 import { ServiceClient } from './service-client';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function serve(handler: Parameters<typeof startServer>[0]): Promise<TestServer> {
-  const server = await startServer(handler);
-  cleanups.push(() => server.close());
-  return server;
-}
+const { serve } = testScope();
 
 describe('callContextMiddleware (connect signature)', () => {
   it('runs the rest of the request with the caller id and deadline, and echoes the id', async () => {

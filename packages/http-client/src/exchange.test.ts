@@ -4,31 +4,10 @@
  */
 import type { Readable } from 'node:stream';
 import { ServiceErrorCode } from '@clone/service-errors';
-import { afterEach, describe, expect, it } from 'vitest';
-import { json, rejection, startServer, type TestServer } from '../test/servers';
-import { ServiceClient } from './service-client';
-import type { ServiceClientOptions } from './service-client-options';
+import { describe, expect, it } from 'vitest';
+import { json, rejection, testScope } from '../test/servers';
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function serve(handler: Parameters<typeof startServer>[0]): Promise<TestServer> {
-  const server = await startServer(handler);
-  cleanups.push(() => server.close());
-  return server;
-}
-
-function client(options: Partial<ServiceClientOptions>): ServiceClient {
-  const c = new ServiceClient({
-    serviceName: 'access-service',
-    retryPolicy: { maxRetries: 2, initialDelay: 0 },
-    ...options,
-  } as ServiceClientOptions);
-  cleanups.push(() => c.close());
-  return c;
-}
+const { serve, client } = testScope();
 
 /** Resolves once the server saw the connection of a request go. */
 function closedBy(req: import('node:http').IncomingMessage): Promise<void> {

@@ -7,7 +7,7 @@
 import { Readable } from 'node:stream';
 import { ServiceRegistry } from '@clone/service-discovery';
 import { RetryBudget, ServiceErrorCode } from '@clone/service-errors';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   json,
   manualClock,
@@ -15,31 +15,11 @@ import {
   startDoomedCallee,
   startServer,
   startStaleSocketServer,
-  type TestServer,
+  testScope,
 } from '../test/servers';
-import { CIRCUIT_OPEN_MESSAGE, ServiceClient } from './service-client';
-import type { ServiceClientOptions } from './service-client-options';
+import { CIRCUIT_OPEN_MESSAGE } from './service-client';
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function serve(handler: Parameters<typeof startServer>[0]): Promise<TestServer> {
-  const server = await startServer(handler);
-  cleanups.push(() => server.close());
-  return server;
-}
-
-function client(options: Partial<ServiceClientOptions>): ServiceClient {
-  const c = new ServiceClient({
-    serviceName: 'access-service',
-    retryPolicy: { maxRetries: 2, initialDelay: 0 },
-    ...options,
-  } as ServiceClientOptions);
-  cleanups.push(() => c.close());
-  return c;
-}
+const { serve, client, defer } = testScope();
 
 /** A loopback URL nothing listens on: a server started and closed. */
 async function deadUrl(): Promise<string> {
@@ -197,7 +177,7 @@ describe('slow callees and pushback', () => {
 describe('broken connections', () => {
   it('sends a request again on a fresh connection when a stale pooled socket swallowed it', async () => {
     const server = await startStaleSocketServer();
-    cleanups.push(() => server.close());
+    defer(() => server.close());
     // No retries at all: the resend is the pool's repair, not a retry.
     const c = client({ baseUrl: server.url, retryPolicy: { maxRetries: 0 }, connections: 1 });
     for (let i = 1; i <= 3; i++) await expect(c.get('/x')).resolves.toEqual({ ok: true, connection: i });
@@ -206,7 +186,7 @@ describe('broken connections', () => {
 
   it('does not resend a POST a stale socket swallowed', async () => {
     const server = await startStaleSocketServer();
-    cleanups.push(() => server.close());
+    defer(() => server.close());
     const c = client({ baseUrl: server.url, retryPolicy: { maxRetries: 0 }, connections: 1 });
     await c.get('/x');
     const error = await rejection(c.post('/x', { n: 1 }));
@@ -216,7 +196,7 @@ describe('broken connections', () => {
 
   it('fails with a retryable SERVICE_UNAVAILABLE when the callee is killed mid-answer', async () => {
     const callee = await startDoomedCallee();
-    cleanups.push(() => callee.child.kill('SIGKILL'));
+    defer(() => callee.child.kill('SIGKILL'));
     const c = client({ baseUrl: callee.url, retryPolicy: { maxRetries: 1, initialDelay: 0 } });
     const error = await rejection(c.get('/x'));
     await callee.exited;
@@ -230,7 +210,7 @@ describe('discovery', () => {
     const a = await serve((_req, res) => json(res, 200, 'a'));
     const b = await serve((_req, res) => json(res, 200, 'b'));
     const registry = new ServiceRegistry({});
-    cleanups.push(() => registry.close());
+    defer(() => registry.close());
     for (const [id, s] of [
       ['access-1', a],
       ['access-2', b],

@@ -2,6 +2,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
+import { afterEach } from 'vitest';
+import { ServiceClient } from '../src/service-client';
+import type { ServiceClientOptions } from '../src/service-client-options';
 
 export interface TestServer {
   url: string;
@@ -176,4 +179,35 @@ export function manualClock(start: number) {
     now = end;
   };
   return { clock, advance };
+}
+
+/**
+ * What a test file starts and must close: registers an afterEach that closes, newest first,
+ * every server from `serve`, every client from `client` and whatever `defer` was given.
+ */
+export function testScope() {
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  return {
+    defer(cleanup: () => Promise<unknown> | unknown): void {
+      cleanups.push(cleanup);
+    },
+    async serve(handler: Parameters<typeof startServer>[0]): Promise<TestServer> {
+      const server = await startServer(handler);
+      cleanups.push(() => server.close());
+      return server;
+    },
+    /** A client of `access-service` (2 retries, no backoff unless `options` says otherwise). */
+    client(options: Partial<ServiceClientOptions>): ServiceClient {
+      const c = new ServiceClient({
+        serviceName: 'access-service',
+        retryPolicy: { maxRetries: 2, initialDelay: 0 },
+        ...options,
+      } as ServiceClientOptions);
+      cleanups.push(() => c.close());
+      return c;
+    },
+  };
 }

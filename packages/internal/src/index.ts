@@ -16,6 +16,7 @@ export {
   numberAtLeast,
   objectOption,
   randomOption,
+  sqlTableName,
 } from './option-schemas';
 export { isUnsafeKey, UNSAFE_KEYS, unsafeKeyReason } from './safe-key';
 export { safeRecord } from './safe-record';

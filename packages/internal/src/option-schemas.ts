@@ -52,6 +52,14 @@ export function nonEmptyString(): z.ZodString {
   return z.string({ error: text }).min(1, { error: text });
 }
 
+/**
+ * A table name our PostgreSQL stores interpolate into SQL: a lower-case identifier only, so it
+ * can never carry SQL of its own.
+ */
+export function sqlTableName(): z.ZodString {
+  return z.string().regex(/^[a-z_][a-z0-9_]{0,50}$/, { error: 'must be a lower-case SQL identifier' });
+}
+
 /** A function-valued option (zod cannot check a signature, only the kind). */
 export function functionOption<F extends (...args: any[]) => unknown>(): z.ZodType<F, F> {
   return z.custom<F>((value) => typeof value === 'function', { error: 'must be a function' });

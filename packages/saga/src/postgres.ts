@@ -1,4 +1,4 @@
-import { functionOption, intAtLeast, nonEmptyString } from '@clone/internal';
+import { functionOption, intAtLeast, nonEmptyString, objectOption, sqlTableName } from '@clone/internal';
 import { parseOptions, ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import pg from 'pg';
 import { z } from 'zod';
@@ -9,21 +9,11 @@ export type { SagaTransition, SagaTransitionHook };
 
 const optionsSchema = z.strictObject({
   /** A pool you own (you end it). Either this or `connectionString`. */
-  pool: z
-    .custom<pg.Pool>(
-      (v) => typeof v === 'object' && v !== null && typeof (v as pg.Pool).query === 'function',
-      {
-        error: 'must be a pg Pool',
-      },
-    )
-    .optional(),
+  pool: objectOption<pg.Pool>(['query'], 'must be a pg Pool').optional(),
   /** Creates (and on close ends) a pool of its own. */
   connectionString: nonEmptyString().optional(),
   /** Table name; `<table>_migrations` records the schema version. */
-  table: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,50}$/, { error: 'must be a lower-case SQL identifier' })
-    .default('clone_sagas'),
+  table: sqlTableName().default('clone_sagas'),
   /** Commits in flight at once; writes arriving meanwhile share the next commit. */
   maxConcurrentCommits: intAtLeast(1).default(4),
   /** Most saga writes in one commit. */
