@@ -39,7 +39,7 @@ import {
   serviceDefinition,
 } from '@clone/grpc-proto';
 import { instrumentCommunication, traceCommunication } from '@clone/telemetry';
-import { tracingClientInterceptor, tracingServerInterceptor } from '@clone/telemetry/grpc';
+import { tracingServerInterceptor } from '@clone/telemetry/grpc';
 import * as grpc from '@grpc/grpc-js';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { type CompatServiceDefinition, createChannel, createClientFactory } from 'nice-grpc';
@@ -55,6 +55,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const IN_FLIGHT = 64;
 const PAIR_ROUNDS = Number(process.env.BENCH_PAIRS ?? 15);
 const PAIR_MS = Number(process.env.BENCH_PAIR_MS ?? 300);
+const SECTIONS = (process.env.BENCH_SECTIONS ?? 'A,B').toUpperCase().split(',');
 
 const request = {
   sessionId: 'session-456',
@@ -310,9 +311,10 @@ async function main(): Promise<void> {
       tokenExpirySeconds: 3600,
       healthCheckIntervalMs: 30000,
       enableServiceDiscovery: true,
-      client: { interceptors: [tracingClientInterceptor(providers)] },
     });
     instrumentCommunication(manager, providers);
+    // Installs its hook in the manager: a call span per executeServiceCall, an attempt span per
+    // gRPC call (made in the manager's own client interceptor).
     const telemetry = traceCommunication(manager, providers);
     const client = manager.createASRClient({ host: '127.0.0.1', port }, ['asr:read']);
     // traceCommunication installed its hook in the manager: every call is a call span.
@@ -332,7 +334,6 @@ async function main(): Promise<void> {
       tokenExpirySeconds: 3600,
       healthCheckIntervalMs: 30000,
       enableServiceDiscovery: true,
-      ...(providers ? { client: { interceptors: [tracingClientInterceptor(providers)] } } : {}),
     });
     if (providers) instrumentCommunication(manager, providers);
     const telemetry = providers ? traceCommunication(manager, providers) : undefined;
@@ -353,13 +354,16 @@ async function main(): Promise<void> {
     tracerProvider: sdk.tracerProvider,
   });
   const remoteSdk = remoteFacade({ meterProvider: sdk.meterProvider, tracerProvider: sdk.tracerProvider });
-  // @opentelemetry/instrumentation-grpc patches grpc-js itself (client prototype, Server.register):
-  // applied to the loaded module for its row only, on a plain server registered while patched.
+  // @opentelemetry/instrumentation-grpc patches grpc-js itself (client constructors,
+  // Server.register): applied to the loaded module for its row only, on a plain server registered
+  // and a client constructor made while patched (a constructor made before, like the other rows',
+  // would be left alone: its row would then trace the server side only).
   const grpcModule = createRequire(import.meta.url)('@grpc/grpc-js') as typeof grpc;
   const otelGrpc = new GrpcInstrumentation({ enabled: false });
   otelGrpc.setTracerProvider(sdk.tracerProvider);
   const [grpcDefinition] = otelGrpc.getModuleDefinitions();
   grpcDefinition!.patch!(grpcModule);
+  const OtelCtor = grpcModule.makeGenericClientConstructor(serviceDefinition('asr'), 'ASRService');
   const plainOtel = new grpc.Server();
   plainOtel.addService(serviceDefinition('asr'), {
     Transcribe: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, answer),
@@ -373,7 +377,7 @@ async function main(): Promise<void> {
       e ? reject(e) : resolve(p),
     ),
   );
-  const bareOtel = new Ctor(
+  const bareOtel = new OtelCtor(
     `127.0.0.1:${plainOtelPort}`,
     grpc.credentials.createInsecure(),
   ) as unknown as typeof bare;
@@ -416,103 +420,106 @@ async function main(): Promise<void> {
       if (patched.has(name)) grpcDefinition!.unpatch!(grpcModule);
     }
   };
-  const latencies = new Map<string, number[]>(cases.map(([n]) => [n, []]));
-  const rates = new Map<string, number[]>(cases.map(([n]) => [n, []]));
-  const cpus = new Map<string, number[]>(cases.map(([n]) => [n, []]));
-
-  for (const [name, call] of cases) await sequentialOf(name, call, 300); // warm-up: connections, JIT, token cache
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, call] of cases)
-      latencies.get(name)!.push(...(await sequentialOf(name, call, SEQUENTIAL_CALLS / ROUNDS)));
-    for (const [name, call] of cases) {
-      const { rate, cpuNs } = await throughputOf(name, call, THROUGHPUT_MS);
-      rates.get(name)!.push(rate);
-      cpus.get(name)!.push(cpuNs);
-    }
-  }
-
-  const seqRows: Row[] = cases.map(([name]) => {
-    const s = summarize(latencies.get(name)!);
-    return {
-      name,
-      value: s.medianNs,
-      unit: 'ns',
-      baseline: 'bare grpc-js',
-      extra: { p99: formatNs(s.p99Ns), calls: s.samples },
-    };
-  });
-  const rateRows: Row[] = cases.map(([name]) => ({
-    name,
-    value: median(rates.get(name)!),
-    unit: 'calls/s',
-    baseline: 'bare grpc-js',
-    // CPU per call is steadier than wall-clock rates on a busy machine.
-    extra: {
-      'CPU/call': formatNs(median(cpus.get(name)!)),
-      rounds: rates
-        .get(name)!
-        .map((r) => Math.round(r))
-        .join(' / '),
-    },
-  }));
-  process.stdout.write(
-    '\n=== Section A: client and server in this process (every figure is client + server) ===\n',
-  );
-  printTable('A. Unary gRPC over loopback, sequential latency (p50; lower is better)', seqRows);
-  printTable(
-    `A. Unary gRPC over loopback, throughput at ${IN_FLIGHT} in flight (higher is better; CPU/call is client + server)`,
-    rateRows,
-  );
-
   const row = (rows: Row[], name: string): number => rows.find((r) => r.name === name)!.value;
-  const cpu = (name: string): number => median(cpus.get(name)!);
-  // What each layer adds to the CPU time of a call, over the row it builds on.
-  const layers: [string, string, string][] = [
-    ['client: context interceptor, promise form', SAME_HEADERS, '1. our client -> plain server'],
-    ['server: auth, permissions, context, errors', SAME_HEADERS, '2. bare + same headers -> our server'],
-    ['client + server', SAME_HEADERS, '3. our client -> our server'],
-    ['executeServiceCall: retry, breaker, timeout', '3. our client -> our server', FACADE],
-  ];
-  process.stdout.write(`\nCPU per call added by each layer (${IN_FLIGHT} in flight):\n`);
-  for (const [layer, base, withLayer] of layers) {
-    const added = cpu(withLayer) - cpu(base);
-    process.stdout.write(
-      `  ${layer.padEnd(46)} ${added < 0 ? '-' : '+'}${formatNs(Math.abs(added)).padStart(9)} ` +
-        `(${(cpu(withLayer) / cpu(base)).toFixed(3)}x of ${base})\n`,
-    );
-  }
-  process.stdout.write(
-    `\nfacade vs bare: throughput ${(row(rateRows, FACADE) / row(rateRows, BARE)).toFixed(2)}x (target ≥ 0.95x), ` +
-      `p50 ${(row(seqRows, FACADE) / row(seqRows, BARE)).toFixed(2)}x (target ≤ 1.05x), ` +
-      `CPU per call ${(cpu(FACADE) / cpu(BARE)).toFixed(2)}x; ` +
-      `CPU per call vs bare with the same headers and deadline ${(cpu(FACADE) / cpu(SAME_HEADERS)).toFixed(3)}x (target ≤ 1.02x)\n`,
-  );
-
   const ratio = (rows: Row[], a: string, b: string): string => (row(rows, a) / row(rows, b)).toFixed(3);
-  process.stdout.write(
-    `\nA. telemetry (client + server in this process), no SDK vs uninstrumented facade: p50 ${ratio(seqRows, FACADE_NO_SDK, FACADE)}x (target ≤ 1.03x), ` +
-      `throughput ${ratio(rateRows, FACADE_NO_SDK, FACADE)}x, CPU per call ${(cpu(FACADE_NO_SDK) / cpu(FACADE)).toFixed(3)}x\n` +
-      `telemetry with the SDK vs uninstrumented facade: throughput ${ratio(rateRows, FACADE_SDK, FACADE)}x (target ≥ 0.85x), ` +
-      `p50 ${ratio(seqRows, FACADE_SDK, FACADE)}x, CPU per call +${formatNs(cpu(FACADE_SDK) - cpu(FACADE))}\n` +
-      `instrumentation-grpc on bare grpc-js (same SDK) vs bare: throughput ${ratio(rateRows, BARE_OTEL, BARE)}x, ` +
-      `p50 ${ratio(seqRows, BARE_OTEL, BARE)}x, CPU per call +${formatNs(cpu(BARE_OTEL) - cpu(BARE))}\n`,
-  );
+  // BENCH_SECTIONS=B runs section B alone (e.g. to repeat the facade's telemetry figure).
+  if (SECTIONS.includes('A')) {
+    const latencies = new Map<string, number[]>(cases.map(([n]) => [n, []]));
+    const rates = new Map<string, number[]>(cases.map(([n]) => [n, []]));
+    const cpus = new Map<string, number[]>(cases.map(([n]) => [n, []]));
 
-  // The telemetry ratios again, paired (see pairedRatios).
-  const pairs: [string, string][] = [
-    [FACADE_NO_SDK, FACADE],
-    [FACADE_SDK, FACADE],
-    [BARE_OTEL, BARE],
-  ];
-  const callOf = new Map(cases);
-  const paired = await pairedRatios(pairs, (name, ms) => throughputOf(name, callOf.get(name)!, ms));
-  process.stdout.write(
-    `\nA. Paired (${PAIR_ROUNDS} pairs of ${PAIR_MS} ms windows, ${IN_FLIGHT} in flight; median of the pair ratios):\n`,
-  );
-  for (const [a, b] of pairs) {
+    for (const [name, call] of cases) await sequentialOf(name, call, 300); // warm-up: connections, JIT, token cache
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, call] of cases)
+        latencies.get(name)!.push(...(await sequentialOf(name, call, SEQUENTIAL_CALLS / ROUNDS)));
+      for (const [name, call] of cases) {
+        const { rate, cpuNs } = await throughputOf(name, call, THROUGHPUT_MS);
+        rates.get(name)!.push(rate);
+        cpus.get(name)!.push(cpuNs);
+      }
+    }
+
+    const seqRows: Row[] = cases.map(([name]) => {
+      const s = summarize(latencies.get(name)!);
+      return {
+        name,
+        value: s.medianNs,
+        unit: 'ns',
+        baseline: 'bare grpc-js',
+        extra: { p99: formatNs(s.p99Ns), calls: s.samples },
+      };
+    });
+    const rateRows: Row[] = cases.map(([name]) => ({
+      name,
+      value: median(rates.get(name)!),
+      unit: 'calls/s',
+      baseline: 'bare grpc-js',
+      // CPU per call is steadier than wall-clock rates on a busy machine.
+      extra: {
+        'CPU/call': formatNs(median(cpus.get(name)!)),
+        rounds: rates
+          .get(name)!
+          .map((r) => Math.round(r))
+          .join(' / '),
+      },
+    }));
     process.stdout.write(
-      `  ${a} / ${b}: throughput ${paired.get(a)!.rate.toFixed(3)}x, CPU per call ${paired.get(a)!.cpu.toFixed(3)}x\n`,
+      '\n=== Section A: client and server in this process (every figure is client + server) ===\n',
     );
+    printTable('A. Unary gRPC over loopback, sequential latency (p50; lower is better)', seqRows);
+    printTable(
+      `A. Unary gRPC over loopback, throughput at ${IN_FLIGHT} in flight (higher is better; CPU/call is client + server)`,
+      rateRows,
+    );
+
+    const cpu = (name: string): number => median(cpus.get(name)!);
+    // What each layer adds to the CPU time of a call, over the row it builds on.
+    const layers: [string, string, string][] = [
+      ['client: context interceptor, promise form', SAME_HEADERS, '1. our client -> plain server'],
+      ['server: auth, permissions, context, errors', SAME_HEADERS, '2. bare + same headers -> our server'],
+      ['client + server', SAME_HEADERS, '3. our client -> our server'],
+      ['executeServiceCall: retry, breaker, timeout', '3. our client -> our server', FACADE],
+    ];
+    process.stdout.write(`\nCPU per call added by each layer (${IN_FLIGHT} in flight):\n`);
+    for (const [layer, base, withLayer] of layers) {
+      const added = cpu(withLayer) - cpu(base);
+      process.stdout.write(
+        `  ${layer.padEnd(46)} ${added < 0 ? '-' : '+'}${formatNs(Math.abs(added)).padStart(9)} ` +
+          `(${(cpu(withLayer) / cpu(base)).toFixed(3)}x of ${base})\n`,
+      );
+    }
+    process.stdout.write(
+      `\nfacade vs bare: throughput ${(row(rateRows, FACADE) / row(rateRows, BARE)).toFixed(2)}x (target ≥ 0.95x), ` +
+        `p50 ${(row(seqRows, FACADE) / row(seqRows, BARE)).toFixed(2)}x (target ≤ 1.05x), ` +
+        `CPU per call ${(cpu(FACADE) / cpu(BARE)).toFixed(2)}x; ` +
+        `CPU per call vs bare with the same headers and deadline ${(cpu(FACADE) / cpu(SAME_HEADERS)).toFixed(3)}x (target ≤ 1.02x)\n`,
+    );
+
+    process.stdout.write(
+      `\nA. telemetry (client + server in this process), no SDK vs uninstrumented facade: p50 ${ratio(seqRows, FACADE_NO_SDK, FACADE)}x (target ≤ 1.03x), ` +
+        `throughput ${ratio(rateRows, FACADE_NO_SDK, FACADE)}x, CPU per call ${(cpu(FACADE_NO_SDK) / cpu(FACADE)).toFixed(3)}x\n` +
+        `telemetry with the SDK vs uninstrumented facade: throughput ${ratio(rateRows, FACADE_SDK, FACADE)}x (target ≥ 0.85x), ` +
+        `p50 ${ratio(seqRows, FACADE_SDK, FACADE)}x, CPU per call +${formatNs(cpu(FACADE_SDK) - cpu(FACADE))}\n` +
+        `instrumentation-grpc on bare grpc-js (same SDK) vs bare: throughput ${ratio(rateRows, BARE_OTEL, BARE)}x, ` +
+        `p50 ${ratio(seqRows, BARE_OTEL, BARE)}x, CPU per call +${formatNs(cpu(BARE_OTEL) - cpu(BARE))}\n`,
+    );
+
+    // The telemetry ratios again, paired (see pairedRatios).
+    const pairs: [string, string][] = [
+      [FACADE_NO_SDK, FACADE],
+      [FACADE_SDK, FACADE],
+      [BARE_OTEL, BARE],
+    ];
+    const callOf = new Map(cases);
+    const paired = await pairedRatios(pairs, (name, ms) => throughputOf(name, callOf.get(name)!, ms));
+    process.stdout.write(
+      `\nA. Paired (${PAIR_ROUNDS} pairs of ${PAIR_MS} ms windows, ${IN_FLIGHT} in flight; median of the pair ratios):\n`,
+    );
+    for (const [a, b] of pairs) {
+      process.stdout.write(
+        `  ${a} / ${b}: throughput ${paired.get(a)!.rate.toFixed(3)}x, CPU per call ${paired.get(a)!.cpu.toFixed(3)}x\n`,
+      );
+    }
   }
 
   // Section B: the server in a child process, the same for every row; this process's CPU is

@@ -1,13 +1,11 @@
 /**
- * What one conversation saga reports as it runs. `createSaga` emits nothing, so the orchestrator
- * reports each saga, step and compensation itself: as the events of a `SagaOrchestrator`
- * (`SagaEvents`, what `instrumentSagaOrchestrator` and `traceSagaOrchestrator` read), running each
- * step's and each compensation's work in its span (`withStep`, so the calls it makes are the
- * span's children), and as the live view's `step` and `compensation` events.
+ * What one conversation saga shows the live view as it runs: each step's outcome with a line
+ * describing its result, and each compensation with what it did. The saga's events, spans and
+ * metrics come from `@clone/saga` itself (`createSaga` reports to the orchestrator's
+ * `SagaMonitor`); this adds only the words a person reads.
  */
-import type { SagaResult } from '@clone/saga';
-import { type Emitter, ServiceError } from '@clone/service-errors';
-import type { SagaEvents, SagaTracing } from '@clone/telemetry';
+import type { SagaMonitor } from '@clone/saga';
+import { ServiceError } from '@clone/service-errors';
 
 /** The saga type of the conversation saga (`clone.saga.type` of its spans and metrics). */
 export const CONVERSATION_SAGA = 'conversation';
@@ -28,57 +26,48 @@ export interface CompensationRan {
   detail: string;
 }
 
-/** Where a report goes: the orchestrator's emitters and saga tracing. */
+/** Where a report goes: the monitor the saga reports to, and the live view. */
 export interface SagaReportSinks {
-  sagaEvents: Emitter<SagaEvents>;
-  tracing: SagaTracing;
+  sagas: SagaMonitor;
   onStep(event: StepEnded): void;
   onCompensation(event: CompensationRan): void;
 }
 
-/** The report of one conversation saga, from its start (see {@link ConversationSagaReport.start}). */
+/** The live view of one conversation saga. */
 export class ConversationSagaReport {
   readonly sessionId: string;
   /** `conversation-<sessionId>`: the saga's id, and `clone.saga.id` of its span. */
   readonly sagaId: string;
   readonly #sinks: SagaReportSinks;
-  readonly #start = performance.now();
 
-  private constructor(sinks: SagaReportSinks, sessionId: string) {
+  constructor(sinks: SagaReportSinks, sessionId: string) {
     this.#sinks = sinks;
     this.sessionId = sessionId;
     this.sagaId = `conversation-${sessionId}`;
   }
 
-  /** Reports the saga started (its span starts, a child of the active context). */
-  static start(sinks: SagaReportSinks, sessionId: string): ConversationSagaReport {
-    const report = new ConversationSagaReport(sinks, sessionId);
-    sinks.sagaEvents.emit('saga:started', { sagaId: report.sagaId, type: CONVERSATION_SAGA });
-    return report;
+  /** The monitor the saga reports its events to (and runs its steps' attempts in the spans of). */
+  get sagas(): SagaMonitor {
+    return this.#sinks.sagas;
   }
 
-  /** Runs one step's work in its span; `detail` describes its result for the live view. */
-  async step<T>(
-    step: string,
-    service: string,
-    method: string,
-    run: () => Promise<T>,
-    detail: (value: T) => string,
-  ): Promise<T> {
-    const { sagaId, sessionId } = this;
-    const { sagaEvents, tracing, onStep } = this.#sinks;
+  /** Runs one step's work; `detail` describes its result for the live view. */
+  async step<T>(step: string, run: () => Promise<T>, detail: (value: T) => string): Promise<T> {
+    const { sessionId } = this;
     const start = performance.now();
-    sagaEvents.emit('step:started', { sagaId, stepId: step, service, action: method, execution: 1 });
     try {
-      const value = await tracing.withStep(sagaId, step, run);
-      const durationMs = performance.now() - start;
-      sagaEvents.emit('step:completed', { sagaId, stepId: step, durationMs });
-      onStep({ sessionId, step, ok: true, durationMs, detail: detail(value) });
+      const value = await run();
+      this.#sinks.onStep({
+        sessionId,
+        step,
+        ok: true,
+        durationMs: performance.now() - start,
+        detail: detail(value),
+      });
       return value;
     } catch (error) {
       const e = ServiceError.from(error);
-      sagaEvents.emit('step:failed', { sagaId, stepId: step, error: { code: e.code, message: e.message } });
-      onStep({
+      this.#sinks.onStep({
         sessionId,
         step,
         ok: false,
@@ -89,35 +78,9 @@ export class ConversationSagaReport {
     }
   }
 
-  /** Runs one compensation in its span; `run` resolves with what it did, for the live view. */
-  async compensate(step: string, action: string, run: () => Promise<string>): Promise<void> {
-    const { sagaId, sessionId } = this;
-    const { sagaEvents, tracing, onCompensation } = this.#sinks;
-    sagaEvents.emit('compensation:started', { sagaId, stepId: step, action });
-    try {
-      // traceSagaOrchestrator keys a compensation's span as `<step>#compensation`.
-      const detail = await tracing.withStep(sagaId, `${step}#compensation`, run);
-      sagaEvents.emit('compensation:completed', { sagaId, stepId: step });
-      onCompensation({ sessionId, step, detail });
-    } catch (error) {
-      const e = ServiceError.from(error);
-      sagaEvents.emit('compensation:failed', {
-        sagaId,
-        stepId: step,
-        error: { code: e.code, message: e.message },
-      });
-      throw error;
-    }
-  }
-
-  /** Reports how the saga ended: completed, compensated (every compensation ran) or failed. */
-  end(saga: SagaResult<unknown>): void {
-    const { sagaId } = this;
-    const durationMs = performance.now() - this.#start;
-    const { sagaEvents } = this.#sinks;
-    if (saga.success) sagaEvents.emit('saga:completed', { sagaId, type: CONVERSATION_SAGA, durationMs });
-    else if (saga.compensationErrors.length === 0)
-      sagaEvents.emit('saga:compensated', { sagaId, type: CONVERSATION_SAGA, durationMs });
-    else sagaEvents.emit('saga:failed', { sagaId, type: CONVERSATION_SAGA });
+  /** Runs one compensation; `run` resolves with what it did, for the live view. */
+  async compensate(step: string, run: () => Promise<string>): Promise<void> {
+    const detail = await run();
+    this.#sinks.onCompensation({ sessionId: this.sessionId, step, detail });
   }
 }

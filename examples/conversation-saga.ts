@@ -2,13 +2,14 @@
  * The seed's four-step conversation saga, transcribe-audio → retrieve-context →
  * generate-response → synthesize-speech, each step one call through the orchestrator's
  * `executeServiceCall` path. When a step fails for good, the completed steps are compensated in
- * reverse order (RAG `ClearCache`, TTS `ReleaseAudio`). Each step and compensation is reported
- * (saga events, spans, live view) through a {@link ConversationSagaReport}.
+ * reverse order (RAG `ClearCache`, TTS `ReleaseAudio`). The saga reports its events to the
+ * orchestrator's `SagaMonitor` (spans, metrics; each step's calls run in its span), and each
+ * step and compensation to the live view through a {@link ConversationSagaReport}.
  */
 import type { ASRClient, LLMClient, RAGClient, ServiceKind, TTSClient } from '@clone/grpc-proto';
 import { createSaga, type SagaResult } from '@clone/saga';
 import { collect } from './collect-stream';
-import type { ConversationSagaReport } from './conversation-saga-report';
+import { CONVERSATION_SAGA, type ConversationSagaReport } from './conversation-saga-report';
 import { SAMPLE_RATE } from './lib/speech-codec';
 
 /** The saga's context, as in the seed (plus what the demo prints). */
@@ -54,15 +55,13 @@ export function runConversationSaga(
   const { sessionId, sagaId } = report;
   return createSaga<ConversationContext>(
     { userId: turn.userId, sessionId, userAudio: turn.audio },
-    { sagaId },
+    { sagaId, type: CONVERSATION_SAGA, monitor: report.sagas },
   )
     .step(
       'transcribe-audio',
       (ctx, step) =>
         report.step(
           'transcribe-audio',
-          'asr',
-          'Transcribe',
           async () => {
             const reply = await services.call(
               'asr',
@@ -85,15 +84,14 @@ export function runConversationSaga(
           },
           (t) => `"${t}"`,
         ),
-      () => report.compensate('transcribe-audio', 'none', async () => 'nothing to undo (ASR keeps no state)'),
+      () => report.compensate('transcribe-audio', async () => 'nothing to undo (ASR keeps no state)'),
+      { service: 'asr' },
     )
     .step(
       'retrieve-context',
       (ctx, step) =>
         report.step(
           'retrieve-context',
-          'rag',
-          'Retrieve',
           async () => {
             const reply = await services.call(
               'rag',
@@ -112,20 +110,19 @@ export function runConversationSaga(
         ),
       (ctx) =>
         // The seed's clearContextCache(sessionId): drop what Retrieve cached for the session.
-        report.compensate('retrieve-context', 'rag.ClearCache', async () => {
+        report.compensate('retrieve-context', async () => {
           const { cleared } = await services.call('rag', 'ClearCache', (signal) =>
             services.rag.promises.ClearCache({ sessionId: ctx.sessionId }, { signal }),
           );
           return `rag.ClearCache → cleared=${cleared}`;
         }),
+      { service: 'rag' },
     )
     .step(
       'generate-response',
       (ctx, step) =>
         report.step(
           'generate-response',
-          'llm',
-          'Generate',
           async () => {
             const reply = await services.call(
               'llm',
@@ -145,17 +142,15 @@ export function runConversationSaga(
       () =>
         report.compensate(
           'generate-response',
-          'none',
           async () => 'nothing to undo (generation has no side effects)',
         ),
+      { service: 'llm' },
     )
     .step(
       'synthesize-speech',
       (ctx, step) =>
         report.step(
           'synthesize-speech',
-          'tts',
-          'Synthesize',
           async () => {
             const chunks = await services.call(
               'tts',
@@ -181,12 +176,13 @@ export function runConversationSaga(
         ),
       (ctx) =>
         // The seed's cleanupAudioResources(sessionId).
-        report.compensate('synthesize-speech', 'tts.ReleaseAudio', async () => {
+        report.compensate('synthesize-speech', async () => {
           const { released } = await services.call('tts', 'ReleaseAudio', (signal) =>
             services.tts.promises.ReleaseAudio({ sessionId: ctx.sessionId }, { signal }),
           );
           return `tts.ReleaseAudio → released=${released}`;
         }),
+      { service: 'tts' },
     )
     .execute();
 }

@@ -37,7 +37,7 @@ export async function startViews(options: DemoViewsOptions): Promise<DemoViews> 
   const dashboard = await startDashboard({
     comm: orchestrator.comm,
     registry: deployment.registry,
-    sagas: orchestrator.sagaEvents,
+    sagas: orchestrator.sagas,
     eventBus: options.eventBus,
     auth: orchestrator.comm.getAuthManager(),
   });

@@ -6,11 +6,10 @@
  * `conversation.failed` event goes to the publisher, if one is given.
  *
  * Traced through @clone/telemetry (the OpenTelemetry API only: free without an SDK): a span per
- * conversation, the saga and each step (`traceSagaOrchestrator` over the saga events this class
- * emits), a call span per `executeServiceCall` (`traceCommunication` installs the manager's
- * hook), and a CLIENT span per attempt with the W3C trace context in the metadata
- * (`tracingClientInterceptor`). Register the SDK before constructing it: instrumentation decides
- * once whether one is there.
+ * conversation, the saga and each step (`traceSagaOrchestrator` over the `SagaMonitor` the
+ * conversation saga reports to), and through the manager's hook (`traceCommunication` installs it) a call span per
+ * `executeServiceCall` and a CLIENT span per attempt with the W3C trace context in the metadata.
+ * Register the SDK before constructing it: instrumentation decides once whether one is there.
  */
 
 import type { EventEnvelope } from '@clone/event-bus';
@@ -21,7 +20,7 @@ import {
   ServiceCommunicationManager,
   type ServiceKind,
 } from '@clone/grpc-proto';
-import type { SagaResult } from '@clone/saga';
+import { SagaMonitor, type SagaResult } from '@clone/saga';
 import type { RegistryBackend, ServiceRegistry } from '@clone/service-discovery';
 import {
   type CircuitBreakerOptions,
@@ -34,14 +33,11 @@ import {
 import {
   type CallTelemetry,
   createTracer,
-  type EventSource,
-  type SagaEvents,
   type SagaTracing,
   type Tracer,
   traceCommunication,
   traceSagaOrchestrator,
 } from '@clone/telemetry';
-import { tracingClientInterceptor } from '@clone/telemetry/grpc';
 import { collect } from './collect-stream';
 import { conversationEvent } from './conversation-events';
 import {
@@ -105,12 +101,12 @@ export interface ConversationOrchestratorOptions {
 export class ConversationOrchestrator {
   readonly comm: ServiceCommunicationManager;
   readonly #events = new Emitter<OrchestratorEvents>();
-  readonly #sagaEvents = new Emitter<SagaEvents>();
   /**
-   * The conversation sagas' events in the shape of a `SagaOrchestrator`'s (`createSaga` has
-   * none): what `instrumentSagaOrchestrator` (the dashboard) and `traceSagaOrchestrator` read.
+   * The conversation sagas' events (`createSaga` reports to it), in the shape of a
+   * `SagaOrchestrator`'s: what `instrumentSagaOrchestrator` (the dashboard) and
+   * `traceSagaOrchestrator` read.
    */
-  readonly sagaEvents: EventSource<SagaEvents> = this.#sagaEvents;
+  readonly sagas = new SagaMonitor();
   readonly #sagaTracing: SagaTracing;
   /** Where each conversation's saga report goes. */
   readonly #report: SagaReportSinks;
@@ -133,18 +129,15 @@ export class ConversationOrchestrator {
       ...(options.discoveryBackend === undefined ? {} : { discoveryBackend: options.discoveryBackend }),
       ...(options.circuitBreaker === undefined ? {} : { circuitBreaker: options.circuitBreaker }),
       ...(options.retry === undefined ? {} : { retry: options.retry }),
-      client: {
-        ...options.client,
-        // A CLIENT span per attempt, and the trace context into each call's metadata.
-        interceptors: [...(options.client?.interceptors ?? []), tracingClientInterceptor()],
-      },
+      ...(options.client === undefined ? {} : { client: options.client }),
     });
-    // Installs the manager's per-call hook: every executeServiceCall gets a call span.
+    // Installs the manager's hook: every executeServiceCall gets a call span, every gRPC call of
+    // its clients a CLIENT span with the trace context in its metadata.
     this.#communicationTracing = traceCommunication(this.comm);
-    this.#sagaTracing = traceSagaOrchestrator(this.#sagaEvents);
+    // A span per saga, step and compensation; each step's calls run in its span (the monitor's hook).
+    this.#sagaTracing = traceSagaOrchestrator(this.sagas);
     this.#report = {
-      sagaEvents: this.#sagaEvents,
-      tracing: this.#sagaTracing,
+      sagas: this.sagas,
       onStep: (e) => this.#events.emit('step', e),
       onCompensation: (e) => this.#events.emit('compensation', e),
     };
@@ -225,9 +218,8 @@ export class ConversationOrchestrator {
 
   async #converse(turn: ConversationTurn): Promise<ConversationOutcome> {
     const { sessionId } = turn;
-    const report = ConversationSagaReport.start(this.#report, sessionId);
+    const report = new ConversationSagaReport(this.#report, sessionId);
     const saga = await runConversationSaga(this.#services, turn, report);
-    report.end(saga);
     this.#publisher?.publish(conversationEvent(turn, saga, ORCHESTRATOR_SERVICE));
 
     let frames = 0;
@@ -263,7 +255,6 @@ export class ConversationOrchestrator {
     this.#sagaTracing.stop();
     this.#communicationTracing.stop();
     this.#events.removeAllListeners();
-    this.#sagaEvents.removeAllListeners();
     await this.comm.close();
   }
 }

@@ -35,7 +35,7 @@ export interface DashboardOptions {
   comm: CommunicationSource;
   /** Its registry: instance health in `/metrics`. */
   registry?: RegistrySource | undefined;
-  /** Saga events (a `SagaOrchestrator`, or the demo orchestrator's `sagaEvents`). */
+  /** Saga events (a `SagaOrchestrator`, or a `SagaMonitor` such as the demo orchestrator's `sagas`). */
   sagas?: EventSource<SagaEvents> | undefined;
   /** An event bus: its counts get a row. */
   eventBus?: EventBusSource | undefined;

@@ -55,7 +55,7 @@ describe('the live dashboard', () => {
     dashboard = await startDashboard({
       comm: orchestrator.comm,
       registry,
-      sagas: orchestrator.sagaEvents,
+      sagas: orchestrator.sagas,
       intervalMs: 200,
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });

@@ -72,11 +72,8 @@ function child(node: TraceNode, name: string | RegExp): TraceNode {
   return found[0]!;
 }
 
-/**
- * The name of a call span: `<service>.<method> call` when the method is known (the orchestrator
- * opens the span), `<service> call` when the manager opens it itself (its hook gets no method).
- */
-const callSpan = (service: string, method: string): RegExp => new RegExp(`^${service}(\\.${method})? call$`);
+/** The name of a call span: `<service>.<method> call`, the method the call made. */
+const callSpan = (service: string, method: string): RegExp => new RegExp(`^${service}\\.${method} call$`);
 
 const kindOf = (node: TraceNode): SpanRecord['kind'] => node.span.kind;
 

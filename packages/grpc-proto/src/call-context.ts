@@ -13,6 +13,8 @@ export interface AttemptRecord {
   nonIdempotent: boolean;
   /** Latest deadline (epoch ms) of calls started in this attempt (the breaker's `timeout`). */
   deadline: number;
+  /** The method of the first gRPC call of this attempt (`Transcribe`), once one started. */
+  method: string | undefined;
 }
 
 /**

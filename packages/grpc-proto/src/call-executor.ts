@@ -69,21 +69,30 @@ export function executeCall<T>(
   const start = listening ? clock.now() : 0;
   return run.then(
     (value) => {
-      scope?.end(undefined, call.attempts);
+      const method = call.method;
+      scope?.end(undefined, call.attempts, method);
       if (listening)
         events.emit('callSucceeded', {
           service: serviceName,
           durationMs: clock.now() - start,
           attempts: call.attempts,
+          method,
         });
       return value;
     },
     (raw: unknown) => {
       const error = finalError(raw, serviceName, policies);
       const attempts = Math.max(call.attempts, 1);
-      scope?.end(error, attempts);
+      const method = call.method;
+      scope?.end(error, attempts, method);
       if (listening)
-        events.emit('callFailed', { service: serviceName, durationMs: clock.now() - start, attempts, error });
+        events.emit('callFailed', {
+          service: serviceName,
+          durationMs: clock.now() - start,
+          attempts,
+          error,
+          method,
+        });
       throw error;
     },
   );
@@ -96,6 +105,9 @@ export function executeCall<T>(
  */
 class ServiceCall<T> {
   attempts = 0;
+  #method: string | undefined;
+  /** The record of the latest attempt. */
+  #record: AttemptRecord | undefined;
   readonly #serviceName: string;
   readonly #fn: (context: ExecuteContext) => PromiseLike<T> | T;
   readonly #idempotent: boolean | undefined;
@@ -119,12 +131,24 @@ class ServiceCall<T> {
     this.#env = env;
   }
 
+  /** The method of the first gRPC call its attempts made through this package's clients. */
+  get method(): string | undefined {
+    return this.#method ?? this.#record?.method;
+  }
+
   /** Runs one attempt in a call context whose record the clients' interceptor fills in. */
   attempt(ctx: ExecuteContext): PromiseLike<T> | T {
     this.attempts = ctx.attempt;
+    this.#method ??= this.#record?.method;
     // A retry that wakes after close() must not start: the channels are gone.
     if (this.#env.closed()) throw closedError(this.#serviceName);
-    const record: AttemptRecord = { calls: 0, nonIdempotent: false, deadline: ctx.deadline };
+    const record: AttemptRecord = {
+      calls: 0,
+      nonIdempotent: false,
+      deadline: ctx.deadline,
+      method: undefined,
+    };
+    this.#record = record;
     return runInCallContext(
       { correlationId: this.#correlationId, attempt: record, deadline: this.#inbound },
       () => {

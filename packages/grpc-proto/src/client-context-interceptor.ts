@@ -14,7 +14,8 @@ import {
 } from '@grpc/grpc-js';
 import { z } from 'zod';
 import { CORRELATION_ID_HEADER, currentCallContext, newCorrelationId } from './call-context';
-import { isRetryableMethod } from './method-policy';
+import type { CallTelemetry, RpcScope } from './call-telemetry';
+import { getMethodPolicy, isRetryablePolicy, methodName } from './method-policy';
 
 /** What {@link clientContextInterceptor} signs calls with: a cached token source. */
 export interface TokenSource {
@@ -100,13 +101,19 @@ export function clientContextInterceptor(options: ClientContextOptions = {}): In
   return contextInterceptor(
     parseOptions(clientContextOptionsSchema, options, 'clientContextInterceptor'),
     undefined,
+    undefined,
   );
 }
 
-/** {@link clientContextInterceptor} with the calls tracked in `inFlight`. @internal */
+/**
+ * {@link clientContextInterceptor} with the calls tracked in `inFlight` and traced by the
+ * `telemetry` hook installed at the time of each call (the manager's `useCallTelemetry`).
+ * @internal
+ */
 export function contextInterceptor(
   options: ClientContextOptions,
   inFlight: InFlightCalls | undefined,
+  telemetry: (() => CallTelemetry | undefined) | undefined,
 ): Interceptor {
   const deadlineMs = options.defaultDeadlineMs;
   const token = options.token;
@@ -120,15 +127,18 @@ export function contextInterceptor(
     let deadline = toMs(callOptions.deadline);
     const inbound = context?.deadline;
     if (inbound !== undefined && inbound < deadline) deadline = inbound;
+    const path = callOptions.method_definition.path;
     if (attempt !== undefined) {
       attempt.calls++;
-      if (!isRetryableMethod(callOptions.method_definition.path)) attempt.nonIdempotent = true;
+      const policy = getMethodPolicy(path);
+      if (!isRetryablePolicy(policy)) attempt.nonIdempotent = true;
+      attempt.method ??= policy?.name ?? methodName(path);
       if (attempt.deadline < deadline) deadline = attempt.deadline;
     }
     if (deadline === Number.POSITIVE_INFINITY && deadlineMs !== undefined)
       deadline = clock.now() + deadlineMs;
     if (deadline !== Number.POSITIVE_INFINITY) callOptions.deadline = deadline;
-    const state = new ContextCall(context?.correlationId, createId, token, inFlight);
+    const state = new ContextCall(context?.correlationId, createId, token, inFlight, telemetry?.(), path);
     const call = new InterceptingCall(nextCall(callOptions), state);
     state.call = call;
     inFlight?.add(call);
@@ -143,27 +153,36 @@ function toMs(deadline: InterceptorOptions['deadline']): number {
 
 /**
  * One call's requester and listener in one object (one allocation per call): it sets the
- * metadata on start and, on the status, forgets the call and drops a refused token. Its
- * listener methods take one argument, so grpc-js uses it as is instead of wrapping it.
+ * metadata on start (and starts the call's span when a tracing hook is installed) and, on the
+ * status, ends the span, forgets the call and drops a refused token. Its listener methods take
+ * one argument, so grpc-js uses it as is instead of wrapping it. Tracing here rather than in an
+ * interceptor of its own saves each call a grpc-js layer (its call, requester and listener).
  */
 class ContextCall implements Requester, InterceptingListener {
   call: InterceptingCall | undefined;
   #listener: InterceptingListener | undefined;
+  #rpc: RpcScope | undefined;
   readonly #correlationId: string | undefined;
   readonly #createId: (() => string) | undefined;
   readonly #token: TokenSource | undefined;
   readonly #inFlight: InFlightCalls | undefined;
+  readonly #telemetry: CallTelemetry | undefined;
+  readonly #path: string;
 
   constructor(
     correlationId: string | undefined,
     createId: (() => string) | undefined,
     token: TokenSource | undefined,
     inFlight: InFlightCalls | undefined,
+    telemetry: CallTelemetry | undefined,
+    path: string,
   ) {
     this.#correlationId = correlationId;
     this.#createId = createId;
     this.#token = token;
     this.#inFlight = inFlight;
+    this.#telemetry = telemetry;
+    this.#path = path;
   }
 
   /**
@@ -195,8 +214,21 @@ class ContextCall implements Requester, InterceptingListener {
       }
       metadata.set('authorization', `Bearer ${value}`);
     }
+    // Started last, so a call refused above leaves no span; the metadata is this call's copy.
+    const rpc = this.#startRpc(metadata);
+    this.#rpc = rpc;
     this.#listener = listener;
-    next(metadata, this as Listener);
+    if (rpc === undefined) {
+      next(metadata, this as Listener);
+      return;
+    }
+    try {
+      next(metadata, this as Listener);
+    } catch (error) {
+      // An interceptor further in threw: the call never starts, so no status will end the span.
+      this.#endRpc(status.INTERNAL, error instanceof Error ? error.message : String(error));
+      throw error;
+    }
   }
 
   onReceiveMetadata(metadata: Metadata): void {
@@ -209,13 +241,46 @@ class ContextCall implements Requester, InterceptingListener {
 
   onReceiveStatus(s: StatusObject): void {
     this.#forget();
+    this.#endRpc(s.code, s.details);
     if (s.code === status.UNAUTHENTICATED) this.#token?.invalidate();
     this.#listener!.onReceiveStatus(s);
+  }
+
+  /** The call's span from the tracing hook; a hook that throws leaves the call untraced, not failed. */
+  #startRpc(metadata: Metadata): RpcScope | undefined {
+    const telemetry = this.#telemetry;
+    if (telemetry?.startRpc === undefined) return undefined;
+    try {
+      return telemetry.startRpc(this.#path, metadata);
+    } catch (error) {
+      warnHookError('startRpc', error);
+      return undefined;
+    }
+  }
+
+  /** Ends the call's span once; a hook that throws must not keep the status from the caller. */
+  #endRpc(code: number, details: string): void {
+    const rpc = this.#rpc;
+    if (rpc === undefined) return;
+    this.#rpc = undefined;
+    try {
+      rpc.end(code, details);
+    } catch (error) {
+      warnHookError('end', error);
+    }
   }
 
   #forget(): void {
     if (this.call !== undefined) this.#inFlight?.delete(this.call);
   }
+}
+
+/** A tracing hook's throw, reported as a process warning (the call goes on without its span). */
+function warnHookError(step: string, error: unknown): void {
+  process.emitWarning(
+    `The call tracing hook's ${step} threw: ${error instanceof Error ? error.message : String(error)}`,
+    { code: 'CLONE_HOOK_ERROR' },
+  );
 }
 
 /** Stands in for the channel's call once the factory is closed: nothing is ever sent. */

@@ -12,6 +12,7 @@ import {
 import { type Clock, parseOptions, ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
+import type { CallTelemetry } from './call-telemetry';
 import { channelSecurity, credentialsSettingSchema } from './channel-credentials';
 import {
   contextInterceptor,
@@ -93,6 +94,16 @@ function badTarget(message: string): ServiceError {
   return badRequest(message, 'endpoint');
 }
 
+// Declared before the class: its static block assigns it when the class is defined.
+/**
+ * A factory whose clients' calls ask `telemetry` (the manager's hook, installed after the
+ * clients are made, so read per call) for their spans. @internal
+ */
+export let managedClientFactory: (
+  options: ClientFactoryOptions,
+  telemetry: () => CallTelemetry | undefined,
+) => ClientFactory;
+
 /**
  * Makes typed clients of the five services. Clients of one target share one grpc-js channel
  * (one HTTP/2 connection per backend), whatever interceptors each has; `close()` closes them.
@@ -110,7 +121,17 @@ export class ClientFactory {
   readonly #createCorrelationId: (() => string) | undefined;
   readonly #channels = new Map<string, grpc.Channel>();
   readonly #inFlight = new InFlightCalls();
+  /** The tracing hook of the manager that owns this factory, read per call. */
+  #telemetry: (() => CallTelemetry | undefined) | undefined;
   #closed = false;
+
+  static {
+    managedClientFactory = (options, telemetry) => {
+      const factory = new ClientFactory(options);
+      factory.#telemetry = telemetry;
+      return factory;
+    };
+  }
 
   constructor(options: ClientFactoryOptions = {}) {
     const o = parseOptions(clientFactoryOptionsSchema, options, 'ClientFactory');
@@ -198,6 +219,7 @@ export class ClientFactory {
         createCorrelationId: this.#createCorrelationId,
       },
       this.#inFlight,
+      this.#telemetry,
     );
     const client = new Ctor(address, this.#credentials, {
       channelOverride: channel,

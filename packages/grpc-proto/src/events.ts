@@ -10,9 +10,21 @@ export interface ServiceCommunicationEvents {
   /** An attempt failed and another starts after `delayMs`. */
   retry: { service: string; attempt: number; delayMs: number; error: ServiceError };
   /** An `executeServiceCall` succeeded, after `attempts` attempts. */
-  callSucceeded: { service: string; durationMs: number; attempts: number };
+  callSucceeded: {
+    service: string;
+    durationMs: number;
+    attempts: number;
+    /** The first gRPC method the call's attempts made through the manager's clients (`Transcribe`). */
+    method?: string | undefined;
+  };
   /** An `executeServiceCall` failed for good with `error`. */
-  callFailed: { service: string; durationMs: number; attempts: number; error: ServiceError };
+  callFailed: {
+    service: string;
+    durationMs: number;
+    attempts: number;
+    error: ServiceError;
+    method?: string | undefined;
+  };
   /** A registered instance's health changed (registry health checks). */
   healthChanged: {
     service: string;

@@ -5,7 +5,7 @@ export {
   withCorrelationId,
 } from './call-context';
 export type { ServiceCallOptions } from './call-executor';
-export type { CallScope, CallTelemetry } from './call-telemetry';
+export type { CallScope, CallTelemetry, RpcScope, TraceCarrier } from './call-telemetry';
 export {
   type CredentialsSetting,
   channelCredentials,

@@ -8,6 +8,8 @@ export type IdempotencyLevel = 'IDEMPOTENCY_UNKNOWN' | 'NO_SIDE_EFFECTS' | 'IDEM
 export interface MethodPolicy {
   /** `/asr.ASRService/Transcribe`. */
   path: string;
+  /** `Transcribe`. */
+  name: string;
   idempotencyLevel: IdempotencyLevel;
   /** NO_SIDE_EFFECTS or IDEMPOTENT: a failed call may be repeated without harm. */
   idempotent: boolean;
@@ -34,6 +36,7 @@ export function registerMethodPolicies(definition: ServiceDefinition): void {
     const level = levelOf(method);
     policies.set(method.path, {
       path: method.path,
+      name: methodName(method.path),
       idempotencyLevel: level,
       idempotent: level !== 'IDEMPOTENCY_UNKNOWN',
       requestStream: method.requestStream,
@@ -54,12 +57,21 @@ export function getMethodPolicy(path: string): MethodPolicy | undefined {
   return policies.get(path);
 }
 
+/** The method name of a full path (`/asr.ASRService/Transcribe` → `Transcribe`). */
+export function methodName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
 /**
  * Whether a failed call to `path` may be retried automatically: only methods marked
  * `idempotency_level = NO_SIDE_EFFECTS` or `IDEMPOTENT` in their proto, and never a stream
  * whose request went out piece by piece (it cannot be replayed).
  */
 export function isRetryableMethod(path: string): boolean {
-  const policy = getMethodPolicy(path);
+  return isRetryablePolicy(getMethodPolicy(path));
+}
+
+/** {@link isRetryableMethod} for a policy already looked up (undefined: no known proto declares it). */
+export function isRetryablePolicy(policy: MethodPolicy | undefined): boolean {
   return policy?.idempotent === true && !policy.requestStream;
 }

@@ -28,7 +28,7 @@ import type { Interceptor } from '@grpc/grpc-js';
 import { checkCallArguments } from './call-arguments';
 import { type ExecutorEnvironment, executeCall, type ServiceCallOptions } from './call-executor';
 import type { CallTelemetry } from './call-telemetry';
-import { ClientFactory, type ClientTarget } from './client-factory';
+import { type ClientFactory, type ClientTarget, managedClientFactory } from './client-factory';
 import {
   configFromEnv,
   type ParsedServiceCommunicationConfig,
@@ -119,14 +119,17 @@ export class ServiceCommunicationManager extends ProductClients {
     // Bare names resolve through this manager's own registration (made just below, once the
     // registry exists: the registry's health checks need the factory's credentials).
     let registration: CloneResolverRegistration | undefined;
-    this.#factory = new ClientFactory({
-      ...c.client,
-      ...(c.enableServiceDiscovery
-        ? { resolver: { target: (name: string) => registration!.target(name) } }
-        : {}),
-      ...(c.clock === undefined ? {} : { clock: c.clock }),
-      ...(c.createCorrelationId === undefined ? {} : { createCorrelationId: c.createCorrelationId }),
-    });
+    this.#factory = managedClientFactory(
+      {
+        ...c.client,
+        ...(c.enableServiceDiscovery
+          ? { resolver: { target: (name: string) => registration!.target(name) } }
+          : {}),
+        ...(c.clock === undefined ? {} : { clock: c.clock }),
+        ...(c.createCorrelationId === undefined ? {} : { createCorrelationId: c.createCorrelationId }),
+      },
+      () => this.#telemetry,
+    );
     this.#ownsRegistry = c.registry === undefined;
     this.#registry =
       c.registry ??
@@ -162,14 +165,19 @@ export class ServiceCommunicationManager extends ProductClients {
   }
 
   /**
-   * Installs the per-call tracing hook (`traceCommunication` of `@clone/telemetry` calls it):
-   * every `executeServiceCall` then runs inside the span `hook.startCall` returns. One hook at
-   * a time; returns its removal.
+   * Installs the tracing hook (`traceCommunication` of `@clone/telemetry` calls it): every
+   * `executeServiceCall` then runs inside the span `hook.startCall` returns, and every gRPC call
+   * of this manager's clients gets the span `hook.startRpc` returns (its trace context in the
+   * call's metadata). One hook at a time; returns its removal.
    */
   useCallTelemetry(hook: CallTelemetry): () => void {
-    if (typeof (hook as Partial<CallTelemetry> | null)?.startCall !== 'function')
+    const given = hook as Partial<CallTelemetry> | null;
+    if (
+      typeof given?.startCall !== 'function' ||
+      (given.startRpc !== undefined && typeof given.startRpc !== 'function')
+    )
       throw badRequest(
-        `useCallTelemetry: hook must have a startCall function, got ${formatValue(hook)}`,
+        `useCallTelemetry: hook must have a startCall function (and startRpc, if any, must be one), got ${formatValue(hook)}`,
         'hook',
       );
     this.#telemetry = hook;

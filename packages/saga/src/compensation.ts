@@ -31,7 +31,7 @@ export interface CompensationPlan<T extends CompensationTask> {
   logger: Logger;
   /** Aborts the compensation in flight (an orchestrator letting go of the saga). */
   signal?: AbortSignal | undefined;
-  /** The saga's type, as the hook is told; undefined for a builder saga. */
+  /** The saga's type, as the hook is told (a builder saga's `type` option, default 'saga'). */
   sagaType?: string | undefined;
   /** Wraps each compensation attempt (`useStepContext`); undefined runs them as they are. */
   hook?: StepContextHook | undefined;

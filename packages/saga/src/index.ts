@@ -26,6 +26,7 @@ export {
   type SagaStepOptions,
   type StepContext,
 } from './saga-builder';
+export { SagaMonitor, type SagaMonitorEvents } from './saga-monitor';
 export type { StepAttempt, StepContextHook } from './step-context';
 export type { RetryLike } from './step-runner';
 export type {

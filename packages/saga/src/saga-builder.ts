@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { type CompensationFailure, type CompensationTask, runCompensations } from './compensation';
 import { dictionary } from './dictionary';
 import { defaultCompensationRetry } from './retry';
+import { reportTo, SagaMonitor, type SagaMonitorEvents, stepContextOf } from './saga-monitor';
 import { stepContextOption } from './step-context';
 import { retryOption, runAttempts } from './step-runner';
 import { guardedLogger, nextId, toServiceError } from './user-callbacks';
@@ -56,6 +57,8 @@ const stepOptionsSchema = z.strictObject({
   compensationTimeout: durationMs(1).optional(),
   /** Also compensate this step when its own action fails (its effect may be partial). */
   compensateOnFailure: z.boolean().optional(),
+  /** The service the step calls, as its `step:started` event (and so its span) names it. */
+  service: nonEmptyString().optional(),
 });
 
 /** Options of one builder step. */
@@ -70,8 +73,20 @@ const sagaOptionsSchema = z.strictObject({
   compensationRetry: retryOption().optional(),
   clock: clockOption<Clock>().optional(),
   logger: loggerOption<Logger>().optional(),
-  /** Runs each action and compensation attempt inside the hook (e.g. a tracing span's context). */
+  /**
+   * Runs each action and compensation attempt inside the hook (e.g. a tracing span's context).
+   * Default: the `monitor`'s hook, when one is installed there.
+   */
   stepContext: stepContextOption().optional(),
+  /** The saga's type in its events (what metrics and spans group by). Default `'saga'`. */
+  type: nonEmptyString().optional(),
+  /**
+   * Where the saga reports its progress: the events of a `SagaOrchestrator`
+   * (`saga:started`, `step:completed`, `compensation:failed` …), and the step-context hook.
+   */
+  monitor: z
+    .custom<SagaMonitor>((v) => v instanceof SagaMonitor, { error: 'must be a SagaMonitor' })
+    .optional(),
 });
 
 /** Options of {@link createSaga}. */
@@ -165,37 +180,73 @@ export class SagaBuilder<Ctx> {
     const logger = this.#logger;
     const started = clock.now();
     const sagaId = this.#options.sagaId ?? nextId(this.#options.createId, 'createSaga');
+    const type = this.#options.type ?? 'saga';
+    const monitor = this.#options.monitor;
+    const report =
+      monitor === undefined
+        ? undefined
+        : <K extends keyof SagaMonitorEvents>(event: K, payload: SagaMonitorEvents[K]): void =>
+            reportTo(monitor, event, payload);
+    const hook = this.#options.stepContext ?? (monitor === undefined ? undefined : stepContextOf(monitor));
     const ctx = this.#context;
     // Step names are user data: `__proto__` is a result like any other.
     const results = dictionary<unknown>();
     const completed: BuilderStep<Ctx>[] = [];
     let failed: BuilderStep<Ctx> | undefined;
     let error: ServiceError | undefined;
+    /** Whether the saga's signal stopped it (rather than a step failing on its own). */
+    let cancelled = false;
+    report?.('saga:started', { sagaId, type, correlationId: undefined });
 
     for (const step of this.#steps) {
-      const idempotencyKey = `${sagaId}:${step.name}`;
+      const stepId = step.name;
+      if (options.signal?.aborted) {
+        // Stopped between steps: this one never starts, so it reports nothing of its own.
+        failed = step;
+        error = toServiceError(options.signal.reason);
+        cancelled = true;
+        break;
+      }
+      const idempotencyKey = `${sagaId}:${stepId}`;
+      const stepStarted = clock.now();
+      report?.('step:started', {
+        sagaId,
+        stepId,
+        service: step.options.service,
+        action: stepId,
+        execution: 1,
+        idempotencyKey,
+      });
       try {
-        results[step.name] = await runAttempts(
-          (signal, attempt) => step.action(ctx, { sagaId, step: step.name, idempotencyKey, attempt, signal }),
+        results[stepId] = await runAttempts(
+          (signal, attempt) => {
+            if (attempt > 1) report?.('step:retrying', { sagaId, stepId, attempt });
+            return step.action(ctx, { sagaId, step: stepId, idempotencyKey, attempt, signal });
+          },
           {
             timeoutMs: step.options.timeout,
             retry: step.options.retry,
             signal: options.signal,
             clock,
-            label: `saga step '${step.name}'`,
-            hook: this.#options.stepContext,
+            label: `saga step '${stepId}'`,
+            service: step.options.service,
+            hook,
             kind: 'step',
             sagaId,
-            stepId: step.name,
+            sagaType: type,
+            stepId,
           },
         );
         completed.push(step);
+        report?.('step:completed', { sagaId, stepId, durationMs: clock.now() - stepStarted });
       } catch (e) {
         failed = step;
         error = toServiceError(e);
+        cancelled = options.signal?.aborted === true;
+        report?.('step:failed', { sagaId, stepId, error });
         logger.warn('saga step failed', {
           sagaId,
-          step: step.name,
+          step: stepId,
           code: error.code,
           message: error.message,
         });
@@ -206,6 +257,8 @@ export class SagaBuilder<Ctx> {
     let compensatedSteps: string[] = [];
     let compensationErrors: CompensationFailure[] = [];
     if (failed !== undefined) {
+      if (cancelled) report?.('saga:cancelled', { sagaId, type, reason: error!.message });
+      report?.('saga:compensating', { sagaId, type, error: error!, failedStep: failed.name });
       const toUndo = completed.map((step) => ({ step, failed: false })).reverse();
       if (failed.options.compensateOnFailure) toUndo.unshift({ step: failed, failed: true });
       const tasks: CompensationTask[] = [];
@@ -215,6 +268,7 @@ export class SagaBuilder<Ctx> {
         tasks.push({
           step: step.name,
           label: `compensation of saga step '${step.name}'`,
+          service: step.options.service,
           timeoutMs: step.options.compensationTimeout,
           retry:
             step.options.compensationRetry ??
@@ -234,12 +288,24 @@ export class SagaBuilder<Ctx> {
       }
       ({ compensated: compensatedSteps, failures: compensationErrors } = await runCompensations(tasks, {
         sagaId,
-        hook: this.#options.stepContext,
+        sagaType: type,
+        hook,
         clock,
         logger,
+        ...(report === undefined
+          ? {}
+          : {
+              starting: (task: CompensationTask) =>
+                report('compensation:started', { sagaId, stepId: task.step, action: task.step }),
+              settled: (task: CompensationTask, failure: ServiceError | undefined) =>
+                failure === undefined
+                  ? report('compensation:completed', { sagaId, stepId: task.step })
+                  : report('compensation:failed', { sagaId, stepId: task.step, error: failure }),
+            }),
       }));
     }
 
+    const durationMs = clock.now() - started;
     const result: SagaResult<Ctx> = {
       success: failed === undefined,
       sagaId,
@@ -248,10 +314,13 @@ export class SagaBuilder<Ctx> {
       compensationErrors,
       results,
       context: ctx,
-      durationMs: clock.now() - started,
+      durationMs,
     };
     if (failed !== undefined) result.failedStep = failed.name;
     if (error !== undefined) result.error = error;
+    if (failed === undefined) report?.('saga:completed', { sagaId, type, durationMs });
+    else if (compensationErrors.length > 0) report?.('saga:failed', { sagaId, type, compensationErrors });
+    else report?.('saga:compensated', { sagaId, type, durationMs });
     return result;
   }
 }

@@ -150,7 +150,7 @@ describe('createSaga stepContext', () => {
     expect(seen).toEqual([true, true, true, true]);
     const at = (stepId: string, attempt: number) => ({
       sagaId: 'b1',
-      sagaType: undefined,
+      sagaType: 'saga',
       stepId,
       service: undefined,
       attempt,

@@ -5,11 +5,11 @@ import { z } from 'zod';
 /** The attempt a {@link StepContextHook} is wrapping: which saga, which step, which try. */
 export interface StepAttempt {
   sagaId: string;
-  /** The saga's type (`startSaga`'s); undefined for a `createSaga` saga, which has none. */
+  /** The saga's type: `startSaga`'s, or `createSaga`'s `type` option (default `'saga'`). */
   sagaType: string | undefined;
   /** The step's id (orchestrator) or name (builder). */
   stepId: string;
-  /** The step's service; undefined for a builder step. */
+  /** The step's service; for a builder step its `service` option, undefined when not given. */
   service: string | undefined;
   /** 1 for the first attempt of the action (or of the compensation). */
   attempt: number;

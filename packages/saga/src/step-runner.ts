@@ -36,7 +36,7 @@ export interface AttemptOptions {
   /** Which of the hook's methods wraps the attempts. */
   kind: 'step' | 'compensation';
   sagaId: string;
-  /** The saga's type; undefined for a builder saga. */
+  /** The saga's type (a builder saga's `type` option, default 'saga'). */
   sagaType?: string | undefined;
   /** The step's id (orchestrator) or name (builder). */
   stepId: string;

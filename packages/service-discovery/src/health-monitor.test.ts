@@ -42,6 +42,71 @@ describe('ServiceRegistry: health state machine', () => {
     await registry.close();
   });
 
+  it('reports every check that ran (not only changes) with its duration and error', async () => {
+    vi.useFakeTimers();
+    const results: boolean[] = [true, true, false];
+    const registry = new ServiceRegistry({
+      healthCheck: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        return results.shift() ?? false;
+      },
+      healthCheckIntervalMs: 1_000,
+      healthCheckJitter: 0,
+      unhealthyThreshold: 2,
+    });
+    const checks: Array<{ id: string; healthy: boolean; durationMs: number; code?: string }> = [];
+    registry.on('healthChecked', (e) =>
+      checks.push({
+        id: e.instance.serviceId,
+        healthy: e.healthy,
+        durationMs: e.durationMs,
+        ...(e.error === undefined ? {} : { code: e.error.code }),
+      }),
+    );
+    const changes: string[] = [];
+    registry.on('healthChanged', (e) => changes.push(e.current));
+    registry.register(asr(1));
+    registry.startHealthChecks();
+    await vi.advanceTimersByTimeAsync(25);
+    await vi.advanceTimersByTimeAsync(1_025);
+    await vi.advanceTimersByTimeAsync(1_025);
+    expect(checks).toEqual([
+      { id: 'asr-1', healthy: true, durationMs: 25 },
+      { id: 'asr-1', healthy: true, durationMs: 25 },
+      { id: 'asr-1', healthy: false, durationMs: 25, code: ServiceErrorCode.SERVICE_UNAVAILABLE },
+    ]);
+    // One change for three checks: the failure is below the unhealthy threshold.
+    expect(changes).toEqual(['healthy']);
+    await registry.close();
+  });
+
+  it('does not report a check that was cut short by stop() or whose instance left', async () => {
+    vi.useFakeTimers();
+    const registry = new ServiceRegistry({
+      healthCheck: (_i, signal) =>
+        new Promise((resolve) => {
+          const timer = setTimeout(() => resolve(true), 100);
+          signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            resolve(false);
+          });
+        }),
+      healthCheckIntervalMs: 1_000,
+      healthCheckJitter: 0,
+    });
+    const checks: string[] = [];
+    registry.on('healthChecked', (e) => checks.push(e.instance.serviceId));
+    registry.register(asr(1));
+    registry.register(asr(2));
+    registry.startHealthChecks();
+    await vi.advanceTimersByTimeAsync(10);
+    registry.deregister('asr-2');
+    registry.stop();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(checks).toEqual([]);
+    await registry.close();
+  });
+
   it('times a hung check out, and stop() aborts a check in flight', async () => {
     vi.useFakeTimers();
     const signals: AbortSignal[] = [];

@@ -15,6 +15,16 @@ export interface HealthChange {
   error?: ServiceError;
 }
 
+/** One health check of an instance ran to its end (a stale or cancelled one is not reported). */
+export interface HealthCheckResult {
+  instance: ServiceInstance;
+  healthy: boolean;
+  /** How long the check took, by the monitor's clock. */
+  durationMs: number;
+  /** Why it failed, when it did (a timeout is a TIMEOUT ServiceError). */
+  error?: ServiceError;
+}
+
 /** What a {@link HealthMonitor} needs; the registry passes its parsed options. */
 export interface HealthMonitorOptions {
   check: HealthCheck;
@@ -27,6 +37,8 @@ export interface HealthMonitorOptions {
   clock: Clock;
   /** Uniform numbers in [0, 1), for the jitter. */
   random: () => number;
+  /** Called after each check that ran to its end, before the status is updated from it. */
+  onCheck(result: HealthCheckResult): void;
   /** Called after each change, once the status is set. */
   onChange(change: HealthChange): void;
 }
@@ -148,6 +160,7 @@ export class HealthMonitor {
     const controller = new AbortController();
     tracked.check = controller;
     const instance = tracked.instance;
+    const started = clock.now();
     const timeout = clock.setTimeout(
       () =>
         controller.abort(
@@ -181,7 +194,12 @@ export class HealthMonitor {
     // Stopped, removed or re-registered elsewhere while the check ran: its result is stale.
     if (tracked.check !== controller || this.#tracked.get(instance.serviceId) !== tracked) return;
     tracked.check = undefined;
-    if (tracked.instance === instance) this.#record(tracked, healthy, error);
+    if (tracked.instance === instance) {
+      const result: HealthCheckResult = { instance, healthy, durationMs: clock.now() - started };
+      if (error !== undefined) result.error = error;
+      this.#options.onCheck(result);
+      this.#record(tracked, healthy, error);
+    }
     if (this.#running) this.#schedule(tracked, this.#nextDelay());
   }
 

@@ -7,7 +7,7 @@ export {
 } from './discovery-client';
 export type { ServiceDiscoveryClientOptions } from './discovery-client-options';
 export { type DefaultHealthCheckOptions, defaultHealthCheck, type HealthCheck } from './health-check';
-export type { HealthChange, HealthStatus } from './health-monitor';
+export type { HealthChange, HealthCheckResult, HealthStatus } from './health-monitor';
 export {
   type HealthCheckRequest,
   type HealthCheckResponse,

@@ -9,7 +9,12 @@ import {
 import type { BackendConnection, BackendListener } from './backend';
 import { BackendSync, type BackendWriteError } from './backend-sync';
 import { defaultHealthCheck } from './health-check';
-import { type HealthChange, HealthMonitor, type HealthStatus } from './health-monitor';
+import {
+  type HealthChange,
+  type HealthCheckResult,
+  HealthMonitor,
+  type HealthStatus,
+} from './health-monitor';
 import {
   parseInstance,
   type ServiceInstance,
@@ -32,6 +37,8 @@ export interface ServiceRegistryEvents {
   registered: { instance: ServiceInstance; local: boolean };
   /** An instance left: deregistered here, withdrawn elsewhere, or its owner's lease expired. */
   deregistered: { instance: ServiceInstance; local: boolean };
+  /** A health check of an instance ran (every check, not only those that change its health). */
+  healthChecked: HealthCheckResult;
   /** An instance's health changed (after the thresholds' flap damping). */
   healthChanged: HealthChange;
   /** The backend is reachable (first connection and every reconnection). */
@@ -86,6 +93,7 @@ export class ServiceRegistry {
       healthyThreshold: o.healthyThreshold,
       clock: o.clock,
       random: o.random,
+      onCheck: (result) => this.#events.emit('healthChecked', result),
       onChange: (change) => this.#healthChanged(change),
     });
     this.#sync = new BackendSync({

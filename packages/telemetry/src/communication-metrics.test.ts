@@ -1,4 +1,4 @@
-import { ServiceCommunicationManager } from '@clone/grpc-proto';
+import { createServiceServer, ServiceCommunicationManager } from '@clone/grpc-proto';
 import { ServiceError, ServiceErrorCode } from '@clone/service-errors';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testMeters } from '../test/sdk';
@@ -34,6 +34,40 @@ const unavailable = (): never => {
 };
 
 describe('instrumentCommunication', () => {
+  it('records each call under the gRPC method it made (rpc.method), success and failure', async () => {
+    const { comm, meters } = setup();
+    let fail = false;
+    const server = createServiceServer({
+      serviceName: 'asr',
+      auth: { jwtSecret: SECRET },
+      handleSignals: false,
+      services: {
+        asr: {
+          Transcribe: (_call, callback) =>
+            fail ? callback({ code: 14, details: 'busy' }) : callback(null, { transcript: 'hi' }),
+          StreamTranscribe: (call) => call.end(),
+        },
+      },
+    });
+    const port = await server.listen(0, '127.0.0.1');
+    open.push(async () => {
+      server.server.forceShutdown();
+      await server.shutdown();
+    });
+    const asr = comm.createASRClient({ host: '127.0.0.1', port });
+    const transcribe = () =>
+      comm.executeServiceCall('asr', () =>
+        asr.promises.Transcribe({ sessionId: 's', audio: Buffer.from('x') } as never),
+      );
+    await transcribe();
+    await transcribe();
+    fail = true;
+    await expect(transcribe()).rejects.toMatchObject({ grpcStatus: 14 });
+    const byMethod = { 'rpc.service': 'asr', 'rpc.method': 'Transcribe' };
+    expect(await meters.value(M.rpcClientDuration, { ...byMethod, 'rpc.grpc.status_code': 0 })).toBe(2);
+    expect(await meters.value(M.rpcClientDuration, { ...byMethod, 'rpc.grpc.status_code': 14 })).toBe(1);
+  });
+
   it('records call latencies per service with the rpc conventions and the gRPC status', async () => {
     const { comm, meters } = setup();
     await comm.executeServiceCall('asr', async () => 'ok');

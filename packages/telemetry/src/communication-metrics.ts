@@ -24,8 +24,14 @@ export interface CommunicationEvents {
   circuitStateChange: { service: string; from: State; to: State; reason: string };
   circuitRejected: { service: string; error: ServiceError };
   retry: { service: string; attempt: number; delayMs: number; error: ServiceError };
-  callSucceeded: { service: string; durationMs: number; attempts: number; method?: string };
-  callFailed: { service: string; durationMs: number; attempts: number; error: ServiceError; method?: string };
+  callSucceeded: { service: string; durationMs: number; attempts: number; method?: string | undefined };
+  callFailed: {
+    service: string;
+    durationMs: number;
+    attempts: number;
+    error: ServiceError;
+    method?: string | undefined;
+  };
   healthChanged: { service: string; serviceId: string; previous: string; current: string };
 }
 
@@ -87,7 +93,8 @@ class CommunicationMetrics {
   readonly health: Counter;
   // Attribute sets are reused per service, method and outcome: a call records without allocating.
   readonly #attributes = new Map<string, Attributes>();
-  readonly #ok = new Map<string, Attributes>();
+  /** The attribute sets of successful calls, by service, then method ('' for none). */
+  readonly #ok = new Map<string, Map<string, Attributes>>();
 
   constructor(meter: Meter) {
     this.duration = meter.createHistogram(M.rpcClientDuration, {
@@ -105,15 +112,17 @@ class CommunicationMetrics {
   }
 
   succeeded(e: CommunicationEvents['callSucceeded']): void {
-    if (e.method !== undefined) {
-      this.duration.record(e.durationMs, this.#get(e.service, e.method, 0, undefined));
-      return;
+    // The common case, looked up by service and method without building a key.
+    let methods = this.#ok.get(e.service);
+    if (methods === undefined) {
+      methods = new Map();
+      this.#ok.set(e.service, methods);
     }
-    // The common case, looked up without building a key.
-    let attributes = this.#ok.get(e.service);
+    const method = e.method ?? '';
+    let attributes = methods.get(method);
     if (attributes === undefined) {
-      attributes = this.#get(e.service, undefined, 0, undefined);
-      this.#ok.set(e.service, attributes);
+      attributes = this.#get(e.service, e.method, 0, undefined);
+      methods.set(method, attributes);
     }
     this.duration.record(e.durationMs, attributes);
   }

@@ -5,7 +5,7 @@ import {
   parseInstrumentationOptions,
   unsubscribeAll,
 } from './instrumentation-options';
-import { AttributeKeys as A, MetricNames as M } from './metric-names';
+import { AttributeKeys as A, DURATION_BUCKETS_MS, MetricNames as M } from './metric-names';
 import { resolveMeter } from './providers';
 
 interface Instance {
@@ -18,6 +18,7 @@ export interface RegistryEvents {
   registered: { instance: Instance; local: boolean };
   deregistered: { instance: Instance; local: boolean };
   healthChanged: { instance: Instance; previous: string; current: string };
+  healthChecked: { instance: Instance; healthy: boolean; durationMs: number };
 }
 
 /** What {@link instrumentServiceRegistry} needs of a `ServiceRegistry`. */
@@ -28,8 +29,9 @@ export interface RegistrySource extends EventSource<RegistryEvents> {
 }
 
 /**
- * Records what the registry's health checks find: instances per service and health status
- * (gauge, read at collection), each health transition, and registrations / deregistrations.
+ * Records what the registry's health checks find: every check by service and result
+ * (`healthy` / `unhealthy`) with its duration, instances per service and health status (gauge,
+ * read at collection), each health transition, and registrations / deregistrations.
  */
 export function instrumentServiceRegistry(
   source: RegistrySource,
@@ -38,6 +40,12 @@ export function instrumentServiceRegistry(
   const meter = resolveMeter(parseInstrumentationOptions(options, 'instrumentServiceRegistry'));
   if (meter === undefined) return () => {};
   const changes = meter.createCounter(M.discoveryHealthChanges, { description: 'Instance health changes' });
+  const checks = meter.createCounter(M.discoveryHealthChecks, { description: 'Instance health checks run' });
+  const checkDuration = meter.createHistogram(M.discoveryHealthCheckDuration, {
+    unit: 'ms',
+    description: 'Instance health check run time',
+    advice: { explicitBucketBoundaries: DURATION_BUCKETS_MS },
+  });
   const registrations = meter.createCounter(M.discoveryRegistrations, {
     description: 'Instances registered and deregistered',
   });
@@ -57,6 +65,14 @@ export function instrumentServiceRegistry(
   };
   instances.addCallback(observe);
   return unsubscribeAll([
+    source.on('healthChecked', (e) => {
+      const attributes = {
+        [A.rpcService]: e.instance.serviceName,
+        [A.healthStatus]: e.healthy ? 'healthy' : 'unhealthy',
+      };
+      checks.add(1, attributes);
+      checkDuration.record(e.durationMs, attributes);
+    }),
     source.on('healthChanged', (e) =>
       changes.add(1, { [A.rpcService]: e.instance.serviceName, [A.healthStatus]: e.current }),
     ),

@@ -1,27 +1,20 @@
 import * as grpc from '@grpc/grpc-js';
-import {
-  type Context,
-  context,
-  propagation,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-} from '@opentelemetry/api';
+import { type Context, context, propagation, type Span, type Tracer } from '@opentelemetry/api';
 import { injectMetadata } from './grpc-metadata-propagation';
 import { type InstrumentationOptions, parseInstrumentationOptions } from './instrumentation-options';
-import { AttributeKeys as A } from './metric-names';
 import { resolveTracer } from './providers';
-import { rpcPathParts } from './rpc-path';
-import { OK_STATUS } from './span-status';
+import { endRpcSpan, isTracedCarrier, startRpcSpan } from './rpc-span';
 
 /**
- * A grpc-js client interceptor: a CLIENT span per gRPC call, a child of the active context
- * (under `executeServiceCall`, the call's span: so each retry attempt is a span of its own),
- * with `rpc.system`, `rpc.service`, `rpc.method` and `rpc.grpc.status_code`, and the W3C trace
- * context and baggage written into the call's metadata. Pass it as a client interceptor
- * (`client.interceptors` of the manager's config). Decided once, at creation: without a tracer it
- * only propagates (baggage), and with no propagator either it adds nothing to the call.
+ * A grpc-js client interceptor for clients that `traceCommunication` does not already trace
+ * (a manager's clients are: its hook makes their spans in the interceptor they already run).
+ * A CLIENT span per gRPC call, a child of the active context, with `rpc.system`, `rpc.service`,
+ * `rpc.method` and `rpc.grpc.status_code`, and the W3C trace context and baggage written into
+ * the call's metadata. A call the manager's hook already traced (an interceptor added to a
+ * manager's clients) is passed on as it is, so a call is never traced twice; a context that
+ * merely arrived in the metadata (forwarded inbound metadata) is replaced by the span's. Decided
+ * once, at creation: without a tracer it only propagates (baggage), and with no propagator
+ * either it adds nothing.
  */
 export function tracingClientInterceptor(options?: InstrumentationOptions): grpc.Interceptor {
   const tracer = resolveTracer(parseInstrumentationOptions(options, 'tracingClientInterceptor'));
@@ -38,27 +31,29 @@ export function tracingClientInterceptor(options?: InstrumentationOptions): grpc
         },
       });
   }
-  return (callOptions, nextCall) => {
-    const path = rpcPathParts(callOptions.method_definition.path);
-    const parent = context.active();
-    const span = tracer.startSpan(path.name, { kind: SpanKind.CLIENT, attributes: path.attributes }, parent);
-    return new grpc.InterceptingCall(nextCall(callOptions), new TracedAttempt(span, parent));
-  };
+  return (callOptions, nextCall) =>
+    new grpc.InterceptingCall(
+      nextCall(callOptions),
+      new TracedAttempt(tracer, callOptions.method_definition.path, context.active()),
+    );
 }
 
 /**
  * One traced gRPC call's requester and listener in one object (one allocation per call): it
- * writes the span's context into the metadata on start and ends the span with the status.
- * Its listener methods take one argument, so grpc-js uses it as is instead of wrapping it in
- * listeners of its own.
+ * starts the span and writes its context into the metadata on start, and ends the span with the
+ * status. Its listener methods take one argument, so grpc-js uses it as is instead of wrapping
+ * it in listeners of its own.
  */
 class TracedAttempt implements grpc.Requester, grpc.InterceptingListener {
-  readonly #span: Span;
+  readonly #tracer: Tracer;
+  readonly #path: string;
   readonly #parent: Context;
+  #span: Span | undefined;
   #listener: grpc.InterceptingListener | undefined;
 
-  constructor(span: Span, parent: Context) {
-    this.#span = span;
+  constructor(tracer: Tracer, path: string, parent: Context) {
+    this.#tracer = tracer;
+    this.#path = path;
     this.#parent = parent;
   }
 
@@ -70,8 +65,12 @@ class TracedAttempt implements grpc.Requester, grpc.InterceptingListener {
     listener: grpc.InterceptingListener,
     next: (metadata: grpc.Metadata, listener: grpc.Listener) => void,
   ): void {
-    // Written in place: under the manager, its context interceptor already made this call's copy.
-    injectMetadata(metadata, trace.setSpan(this.#parent, this.#span));
+    if (isTracedCarrier(metadata)) {
+      next(metadata, listener);
+      return;
+    }
+    // Written in place: under a ClientFactory, its context interceptor already made this call's copy.
+    this.#span = startRpcSpan(this.#tracer, this.#path, metadata, this.#parent);
     this.#listener = listener;
     next(metadata, this as grpc.Listener);
   }
@@ -85,18 +84,7 @@ class TracedAttempt implements grpc.Requester, grpc.InterceptingListener {
   }
 
   onReceiveStatus(status: grpc.StatusObject): void {
-    endWithStatus(this.#span, status.code, status.details);
+    endRpcSpan(this.#span!, status.code, status.details);
     this.#listener!.onReceiveStatus(status);
   }
-}
-
-/** Ends a gRPC span: status code attribute, ERROR unless OK. @internal */
-export function endWithStatus(span: Span, code: number, details: string): void {
-  span.setAttribute(A.grpcStatusCode, code);
-  if (code === grpc.status.OK) span.setStatus(OK_STATUS);
-  else {
-    span.setAttribute(A.errorType, grpc.status[code] ?? String(code));
-    span.setStatus({ code: SpanStatusCode.ERROR, message: details });
-  }
-  span.end();
 }

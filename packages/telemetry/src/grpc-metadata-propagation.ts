@@ -1,11 +1,6 @@
 import type { Metadata } from '@grpc/grpc-js';
-import {
-  type Context,
-  context,
-  propagation,
-  type TextMapGetter,
-  type TextMapSetter,
-} from '@opentelemetry/api';
+import { type Context, context, propagation, type TextMapGetter } from '@opentelemetry/api';
+import { carrierSetter } from './rpc-span';
 
 const getter: TextMapGetter<Metadata> = {
   keys: (metadata) => Object.keys(metadata.getMap()),
@@ -16,15 +11,9 @@ const getter: TextMapGetter<Metadata> = {
   },
 };
 
-const setter: TextMapSetter<Metadata> = {
-  set(metadata, key, value) {
-    metadata.set(key, value);
-  },
-};
-
 /** Writes the context's W3C trace context and baggage into gRPC metadata (the global propagator). */
 export function injectMetadata(metadata: Metadata, from: Context = context.active()): void {
-  propagation.inject(from, metadata, setter);
+  propagation.inject(from, metadata, carrierSetter);
 }
 
 /** The context carried by gRPC metadata on top of `base` (default the active context). */

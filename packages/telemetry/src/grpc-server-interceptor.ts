@@ -1,10 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
-import { type Context, context, propagation, type Span, SpanKind, trace } from '@opentelemetry/api';
-import { endWithStatus } from './grpc-client-interceptor';
+import { type Context, context, propagation, type Span, trace } from '@opentelemetry/api';
 import { extractMetadata } from './grpc-metadata-propagation';
 import { type InstrumentationOptions, parseInstrumentationOptions } from './instrumentation-options';
 import { resolveTracer } from './providers';
 import { rpcPathParts } from './rpc-path';
+import { endRpcSpan } from './rpc-span';
 
 /**
  * A grpc-js server interceptor (`interceptors` of `createServiceServer`, or of
@@ -30,7 +30,7 @@ export function tracingServerInterceptor(options?: InstrumentationOptions): grpc
         const parent = extractMetadata(metadata, base);
         if (tracer !== undefined) {
           const path = rpcPathParts(descriptor.path);
-          span = tracer.startSpan(path.name, { kind: SpanKind.SERVER, attributes: path.attributes }, parent);
+          span = tracer.startSpan(path.name, path.serverSpan, parent);
           active = trace.setSpan(parent, span);
         } else if (parent !== base) active = parent; // baggage or a remote parent to carry on
         if (active === undefined) nextMetadata(metadata);
@@ -52,7 +52,7 @@ export function tracingServerInterceptor(options?: InstrumentationOptions): grpc
         next(listener);
       },
       sendStatus(status, next) {
-        if (span !== undefined) endWithStatus(span, status.code, status.details ?? '');
+        if (span !== undefined) endRpcSpan(span, status.code, status.details ?? '');
         span = undefined;
         next(status);
       },

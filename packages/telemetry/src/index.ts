@@ -25,6 +25,7 @@ export type { EventSource, InstrumentationOptions } from './instrumentation-opti
 export { AttributeKeys, CIRCUIT_STATE_VALUE, DURATION_BUCKETS_MS, MetricNames } from './metric-names';
 export { instrumentBulkhead, instrumentCircuitBreaker, instrumentRetryPolicy } from './policy-metrics';
 export { type ProviderOptions, SCOPE_NAME, SCOPE_VERSION } from './providers';
+export type { TraceCarrier } from './rpc-span';
 export { instrumentSagaOrchestrator, type SagaEvents } from './saga-metrics';
 export {
   type SagaStepAttempt,

@@ -27,6 +27,10 @@ export const MetricNames = {
   authFailures: 'clone.auth.failures',
   /** Counter of tokens signed. */
   authTokensIssued: 'clone.auth.tokens_issued',
+  /** Counter of the registry's health checks of instances, by service and `clone.health.status` (the result). */
+  discoveryHealthChecks: 'clone.discovery.health_checks',
+  /** Histogram (ms) of the registry's health checks, by service and result. */
+  discoveryHealthCheckDuration: 'clone.discovery.health_check.duration',
   /** Counter of registry health transitions of instances, by service and `clone.health.status`. */
   discoveryHealthChanges: 'clone.discovery.health_changes',
   /** Counter of instances registered / deregistered, by service and `clone.discovery.change`. */

@@ -53,7 +53,7 @@ describe('authentication failures', () => {
 });
 
 describe('service discovery health check results', () => {
-  it('count health changes and gauge instances by health status', async () => {
+  it('count checks and health changes, time the checks, and gauge instances by health status', async () => {
     const m = meters();
     const registry = new ServiceRegistry({ healthCheckIntervalMs: 20, unhealthyThreshold: 1 } as never);
     cleanup.push(() => registry.close());
@@ -84,6 +84,21 @@ describe('service discovery health check results', () => {
     expect(
       await m.value(M.discoveryInstances, { 'rpc.service': 'tts', 'clone.health.status': 'unhealthy' }),
     ).toBe(1);
+    // Every check is counted and timed, not only the one that changed the health.
+    await until(
+      async () =>
+        ((await m.value(M.discoveryHealthChecks, {
+          'rpc.service': 'tts',
+          'clone.health.status': 'unhealthy',
+        })) ?? 0) >= 2,
+      'a second check',
+    );
+    expect(
+      await m.value(M.discoveryHealthCheckDuration, {
+        'rpc.service': 'tts',
+        'clone.health.status': 'unhealthy',
+      }),
+    ).toBeGreaterThanOrEqual(2);
   });
 });
 

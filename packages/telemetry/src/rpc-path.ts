@@ -1,4 +1,4 @@
-import type { Attributes } from '@opentelemetry/api';
+import { type Attributes, SpanKind, type SpanOptions } from '@opentelemetry/api';
 import { AttributeKeys as A } from './metric-names';
 
 /** What a span of one gRPC method is named and carries. */
@@ -9,6 +9,9 @@ export interface RpcPath {
   readonly name: string;
   /** `rpc.system`, `rpc.service`, `rpc.method`: one frozen set per path (the SDK copies it). */
   readonly attributes: Attributes;
+  /** The options of a CLIENT span of this path, and of a SERVER one: made once, never per call. */
+  readonly clientSpan: SpanOptions;
+  readonly serverSpan: SpanOptions;
 }
 
 /**
@@ -22,11 +25,18 @@ export function rpcPathParts(path: string): RpcPath {
     const slash = path.lastIndexOf('/');
     const service = path.slice(path.startsWith('/') ? 1 : 0, slash < 0 ? undefined : slash);
     const method = slash < 0 ? path : path.slice(slash + 1);
+    const attributes = Object.freeze({
+      [A.rpcSystem]: 'grpc',
+      [A.rpcService]: service,
+      [A.rpcMethod]: method,
+    });
     parts = {
       service,
       method,
       name: `${service}/${method}`,
-      attributes: Object.freeze({ [A.rpcSystem]: 'grpc', [A.rpcService]: service, [A.rpcMethod]: method }),
+      attributes,
+      clientSpan: Object.freeze({ kind: SpanKind.CLIENT, attributes }),
+      serverSpan: Object.freeze({ kind: SpanKind.SERVER, attributes }),
     };
     if (cache.size < 10_000) cache.set(path, parts);
   }

@@ -8,14 +8,23 @@ import {
 import { AttributeKeys as A, DURATION_BUCKETS_MS, MetricNames as M } from './metric-names';
 import { resolveMeter } from './providers';
 
-/** The events of a `SagaOrchestrator` (`@clone/saga`) the saga metrics and spans read, by shape. */
+/**
+ * The events of a `SagaOrchestrator` or a `SagaMonitor` (`@clone/saga`: its `createSaga`
+ * sagas) the saga metrics and spans read, by shape. A builder step may have no service.
+ */
 export interface SagaEvents {
   'saga:started': { sagaId: string; type: string };
   'saga:completed': { sagaId: string; type: string; durationMs: number };
   'saga:compensated': { sagaId: string; type: string; durationMs: number };
   'saga:failed': { sagaId: string; type: string };
   'saga:cancelled': { sagaId: string; type: string; reason: string };
-  'step:started': { sagaId: string; stepId: string; service: string; action: string; execution: number };
+  'step:started': {
+    sagaId: string;
+    stepId: string;
+    service: string | undefined;
+    action: string;
+    execution: number;
+  };
   'step:retrying': { sagaId: string; stepId: string; attempt: number };
   'step:completed': { sagaId: string; stepId: string; durationMs: number };
   'step:failed': { sagaId: string; stepId: string; error: { code: string; message: string } };

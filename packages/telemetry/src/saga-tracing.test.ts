@@ -1,7 +1,9 @@
-import { SagaOrchestrator } from '@clone/saga';
+import { createSaga, SagaMonitor, SagaOrchestrator } from '@clone/saga';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import { parentOf, testTracing } from '../test/sdk';
+import { parentOf, testMeters, testTracing } from '../test/sdk';
+import { MetricNames as M } from './metric-names';
+import { instrumentSagaOrchestrator } from './saga-metrics';
 import { traceSagaOrchestrator } from './saga-tracing';
 
 describe('traceSagaOrchestrator', () => {
@@ -112,6 +114,55 @@ describe('traceSagaOrchestrator', () => {
     );
     expect(active).toBeUndefined();
     await o.close({ drainTimeoutMs: 0 });
+    await t.close();
+  });
+
+  it('traces and counts createSaga sagas through a SagaMonitor: steps and compensations in their spans', async () => {
+    const t = testTracing();
+    const m = testMeters();
+    const sagas = new SagaMonitor();
+    const tracing = traceSagaOrchestrator(sagas, { tracerProvider: t.tracerProvider });
+    const stopMetrics = instrumentSagaOrchestrator(sagas, { meterProvider: m.meterProvider });
+    const work = t.tracerProvider.getTracer('work');
+    const result = await createSaga({}, { type: 'conversation', monitor: sagas, sagaId: 'c-1' })
+      .step(
+        'transcribe',
+        () => work.startSpan('asr call').end(),
+        () => work.startSpan('undo transcript').end(),
+        { service: 'asr' },
+      )
+      .step(
+        'speak',
+        () => {
+          throw new Error('tts down');
+        },
+        undefined,
+        { service: 'tts' },
+      )
+      .execute();
+    expect(result.success).toBe(false);
+    const saga = t.byName('saga conversation');
+    const transcribe = t.byName('step transcribe');
+    const speak = t.byName('step speak');
+    const compensate = t.byName('compensate transcribe');
+    for (const child of [transcribe, speak, compensate])
+      expect(parentOf(child)).toBe(saga.spanContext().spanId);
+    // The builder's attempts ran in their spans with no user code (the monitor's step-context hook).
+    expect(parentOf(t.byName('asr call'))).toBe(transcribe.spanContext().spanId);
+    expect(parentOf(t.byName('undo transcript'))).toBe(compensate.spanContext().spanId);
+    expect(transcribe.attributes['rpc.service']).toBe('asr');
+    expect(speak.status.code).toBe(SpanStatusCode.ERROR);
+    expect(saga.status).toEqual({ code: SpanStatusCode.ERROR, message: 'compensated' });
+    expect(await m.value(M.sagaStarted, { 'clone.saga.type': 'conversation' })).toBe(1);
+    expect(
+      await m.value(M.sagaEnded, { 'clone.saga.type': 'conversation', 'clone.saga.outcome': 'compensated' }),
+    ).toBe(1);
+    expect(
+      await m.value(M.sagaStepDuration, { 'clone.saga.step': 'speak', 'clone.saga.outcome': 'failed' }),
+    ).toBe(1);
+    stopMetrics();
+    tracing.stop();
+    await m.close();
     await t.close();
   });
 });

@@ -76,7 +76,7 @@ export function traceSagaOrchestrator(
     sagaId: string,
     stepId: string,
     name: string,
-    attributes: Record<string, string>,
+    attributes: Record<string, string | undefined>,
   ): void => {
     const parent = sagas.get(sagaId)?.context ?? context.active();
     const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parent);
