@@ -118,7 +118,6 @@ export function traceCommunication(
 /** A call span's name and attributes, made once per service and method. */
 class CallName {
   readonly name: string;
-  readonly attributes: Attributes;
   /** The span's options (kind and attributes), one frozen object for every call. */
   readonly options: SpanOptions;
   readonly #service: string;
@@ -129,8 +128,7 @@ class CallName {
     this.name = method === undefined ? `${service} call` : `${service}.${method} call`;
     const attributes: Attributes = { [A.rpcSystem]: 'grpc', [A.rpcService]: service };
     if (method !== undefined) attributes[A.rpcMethod] = method;
-    this.attributes = Object.freeze(attributes);
-    this.options = Object.freeze({ kind: SpanKind.INTERNAL, attributes: this.attributes });
+    this.options = Object.freeze({ kind: SpanKind.INTERNAL, attributes: Object.freeze(attributes) });
     this.#methods = method === undefined ? new Map() : undefined;
   }
 
